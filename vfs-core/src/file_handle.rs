@@ -1,0 +1,190 @@
+//! An open file as the namespace hands it out.
+
+use crate::attr::{Attr, FileType, SetAttr};
+use crate::errno::{Errno, Result};
+use crate::flags::OpenFlags;
+use crate::mount::Location;
+use crate::namespace::truncate_checks;
+use crate::open_file::OpenFile;
+use crate::vnode::{DirEntry, DirPage};
+use std::sync::Arc;
+
+/// How many entries one backend `readdir` call is asked for when listing a whole
+/// directory.
+const READDIR_PAGE: usize = 512;
+
+/// One open of a node: the node, where it was reached, the backend's per-open state
+/// and the open flags. It has no file offset: frontends keep that (an fd table's open
+/// file description wraps a `FileHandle`).
+///
+/// Holding a handle keeps its mount busy. Call [`FileHandle::close`] when done: it
+/// flushes and releases the backend's state and reports their errors.
+pub struct FileHandle {
+    location: Location,
+    file: Option<Arc<dyn OpenFile>>,
+    flags: OpenFlags,
+}
+
+impl FileHandle {
+    pub(crate) fn new(location: Location, file: Option<Arc<dyn OpenFile>>, flags: OpenFlags) -> FileHandle {
+        FileHandle { location, file, flags }
+    }
+
+    /// The flags the file was opened with.
+    pub fn flags(&self) -> OpenFlags {
+        self.flags
+    }
+
+    /// The node and its mount.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn readable_file(&self) -> Result<&Arc<dyn OpenFile>> {
+        match &self.file {
+            _ if !self.flags.readable() => Err(Errno::EBADF.with("not open for reading")),
+            Some(file) => Ok(file),
+            None => Err(Errno::EISDIR.with("read of a directory")),
+        }
+    }
+
+    fn writable_file(&self) -> Result<&Arc<dyn OpenFile>> {
+        match &self.file {
+            Some(file) if self.flags.writable() => Ok(file),
+            _ => Err(Errno::EBADF.with("not open for writing")),
+        }
+    }
+
+    /// Reads at `offset` (`pread`).
+    ///
+    /// Errors: `EBADF` (not open for reading), `EISDIR` (a directory), the backend's.
+    pub async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        self.readable_file()?.read_at(offset, buf).await
+    }
+
+    /// Writes at `offset` (`pwrite`), ignoring `APPEND`.
+    ///
+    /// Errors: `EBADF` (not open for writing), `EFBIG` (the write would end past
+    /// `i64::MAX`), the backend's.
+    pub async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
+        let file = self.writable_file()?;
+        if offset.checked_add(data.len() as u64).is_none_or(|end| end > i64::MAX as u64) {
+            return Err(Errno::EFBIG.with(format!("write of {} bytes at offset {offset}", data.len())));
+        }
+        file.write_at(offset, data).await
+    }
+
+    /// Appends at the end of the file; returns the offset written at and the byte
+    /// count. Atomic when the backend declares `atomic_append`; otherwise it reads
+    /// the size and writes there, so appends racing from other handles may overlap.
+    ///
+    /// Errors: as [`FileHandle::write_at`].
+    pub async fn append(&self, data: &[u8]) -> Result<(u64, usize)> {
+        let file = self.writable_file()?;
+        if self.location.mount.capabilities().atomic_append {
+            return file.append(data).await;
+        }
+        let offset = self.location.vnode.getattr().await?.size;
+        let written = self.write_at(offset, data).await?;
+        Ok((offset, written))
+    }
+
+    /// Sets the file's size (`ftruncate`), after pushing this handle's buffered
+    /// writes so they cannot land past the new end.
+    ///
+    /// Errors: `EINVAL` (not open for writing, or not a regular file), `EROFS`,
+    /// `EFBIG`, the backend's.
+    pub async fn truncate(&self, length: u64) -> Result<()> {
+        let Some(file) = self.file.as_ref().filter(|_| self.flags.writable()) else {
+            return Err(Errno::EINVAL.with("ftruncate of a file not open for writing"));
+        };
+        truncate_checks(&self.location, length)?;
+        file.flush().await?;
+        self.location.vnode.setattr(&SetAttr { size: Some(length), ..SetAttr::default() }).await.map(drop)
+    }
+
+    /// Attributes (`fstat`).
+    ///
+    /// Errors: the backend's.
+    pub async fn getattr(&self) -> Result<Attr> {
+        self.location.vnode.getattr().await
+    }
+
+    /// Changes attributes (`fchmod`, `fchown`, `futimens`); a size goes through
+    /// [`FileHandle::truncate`]'s checks.
+    ///
+    /// Errors: `EROFS`, then as `truncate` for a size, the backend's.
+    pub async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
+        if let Some(length) = changes.size {
+            self.truncate(length).await?;
+            let rest = SetAttr { size: None, ..changes.clone() };
+            if rest.is_empty() {
+                return self.getattr().await;
+            }
+            return self.location.vnode.setattr(&rest).await;
+        }
+        self.location.mount.check_writable()?;
+        self.location.vnode.setattr(changes).await
+    }
+
+    /// Makes the file durable (`fsync`, or `fdatasync` with `data_only`).
+    ///
+    /// Errors: the backend's.
+    pub async fn fsync(&self, data_only: bool) -> Result<()> {
+        match &self.file {
+            Some(file) => file.fsync(data_only).await,
+            None => self.location.vnode.fsync().await,
+        }
+    }
+
+    /// One page of this directory's listing from `cookie` (0 for the start).
+    ///
+    /// Errors: `ENOTDIR`, the backend's.
+    pub async fn readdir(&self, cookie: u64, max_entries: usize) -> Result<DirPage> {
+        if self.location.vnode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR.into());
+        }
+        self.location.vnode.readdir(cookie, max_entries.max(1)).await
+    }
+
+    /// The whole listing of this directory.
+    ///
+    /// Errors: as [`FileHandle::readdir`].
+    pub async fn read_dir_all(&self) -> Result<Vec<DirEntry>> {
+        let mut entries = Vec::new();
+        let mut cookie = 0;
+        loop {
+            let page = self.readdir(cookie, READDIR_PAGE).await?;
+            if let Some(last) = page.entries.last() {
+                cookie = last.cookie;
+            }
+            let stalled = page.entries.is_empty();
+            entries.extend(page.entries);
+            if page.eof || stalled {
+                return Ok(entries);
+            }
+        }
+    }
+
+    /// Closes: flushes buffered writes, then releases the backend's per-open state.
+    /// The first error is returned; release happens regardless.
+    ///
+    /// Errors: the backend's `flush` and `release` errors.
+    pub async fn close(self) -> Result<()> {
+        let Some(file) = self.file else {
+            return Ok(());
+        };
+        let flushed = file.flush().await;
+        let released = file.release().await;
+        flushed.and(released)
+    }
+}
+
+impl std::fmt::Debug for FileHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileHandle")
+            .field("location", &self.location)
+            .field("flags", &self.flags)
+            .finish()
+    }
+}

@@ -1,0 +1,44 @@
+//! The core of the VFS framework: the traits a backend implements, the namespace
+//! that routes paths to backends, and the types both share.
+//!
+//! A backend implements three small traits: [`Filesystem`] (one mounted instance),
+//! [`Vnode`] (one node: file, directory, symlink) and [`OpenFile`] (one open of a
+//! file), and declares its [`Capabilities`]. A [`Namespace`] mounts backends on
+//! directories, resolves paths through them (`.`/`..` as real steps, symlinks,
+//! mount crossings, Linux's trailing-slash rules) and offers POSIX path operations
+//! whose errors are Linux [`Errno`] values. Frontends (the POSIX shim, FUSE) sit on
+//! the namespace; data flows one way: frontend -> namespace -> backend. A
+//! [`Registry`] maps URL schemes to backend factories. There is no executor in here:
+//! every future runs under any runtime or `futures::executor::block_on`.
+
+mod attr;
+mod capability;
+mod errno;
+mod file_handle;
+mod filesystem;
+mod flags;
+mod mount;
+mod name;
+mod namespace;
+mod open_file;
+mod permission;
+mod registry;
+mod resolve;
+mod vnode;
+
+pub use attr::{Attr, FileType, FsStat, NewNode, SetAttr, SetTime, Timespec};
+pub use capability::Capabilities;
+pub use errno::{errno_of_io, Errno, Error, Result};
+pub use file_handle::FileHandle;
+pub use filesystem::Filesystem;
+pub use flags::{AccessMask, Credentials, OpenFlags};
+pub use mount::{Location, Mount, MountOptions};
+pub use name::{Name, NAME_MAX, PATH_MAX};
+pub use namespace::{Caller, MountInfo, Namespace};
+pub use open_file::OpenFile;
+pub use permission::check_access;
+pub use registry::{BackendFactory, Registry};
+pub use resolve::{check_path, MAX_SYMLINKS};
+pub use url::Url;
+pub use vnode::{DirEntry, DirPage, Vnode};
+pub use async_trait::async_trait;

@@ -1,0 +1,246 @@
+//! The mount table: which file system is mounted on which directory.
+
+use crate::capability::Capabilities;
+use crate::errno::{Errno, Result};
+use crate::filesystem::Filesystem;
+use crate::vnode::Vnode;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Options given when mounting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MountOptions {
+    /// Refuse every change with `EROFS`.
+    pub read_only: bool,
+}
+
+/// One file system attached to the namespace.
+pub struct Mount {
+    id: u64,
+    fs: Arc<dyn Filesystem>,
+    root: Arc<dyn Vnode>,
+    capabilities: Capabilities,
+    options: MountOptions,
+    /// The directory this mount covers; `None` for the namespace's first mount.
+    covered: Option<Location>,
+    path: String,
+}
+
+impl Mount {
+    /// A number unique among the mounts of one namespace.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The mounted file system.
+    pub fn filesystem(&self) -> &Arc<dyn Filesystem> {
+        &self.fs
+    }
+
+    /// The file system's capabilities, read once at mount time.
+    pub fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    /// The options this mount was made with.
+    pub fn options(&self) -> &MountOptions {
+        &self.options
+    }
+
+    /// The path this mount was attached at, as given to `mount`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Fails with `EROFS` unless changes are allowed on this mount.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.options.read_only || !self.capabilities.write {
+            return Err(Errno::EROFS.with(format!(
+                "{} is mounted read-only",
+                self.path
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Mount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mount")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .field("fs", &self.fs.describe())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// A node together with the mount it was reached through: what a path resolves to,
+/// what a cwd or an open file holds. Holding one keeps its mount busy.
+#[derive(Clone)]
+pub struct Location {
+    pub(crate) mount: Arc<Mount>,
+    pub(crate) vnode: Arc<dyn Vnode>,
+}
+
+impl Location {
+    /// The mount the node was reached through.
+    pub fn mount(&self) -> &Arc<Mount> {
+        &self.mount
+    }
+
+    /// The node.
+    pub fn vnode(&self) -> &Arc<dyn Vnode> {
+        &self.vnode
+    }
+
+    /// True when the node is the root of its mount.
+    pub fn is_mount_root(&self) -> bool {
+        self.vnode.ino() == self.mount.root.ino()
+    }
+
+    /// True when both name the same node of the same mount.
+    pub fn same_node(&self, other: &Location) -> bool {
+        self.mount.id == other.mount.id && self.vnode.ino() == other.vnode.ino()
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location(mount {} ino {})", self.mount.id, self.vnode.ino())
+    }
+}
+
+/// The mounts of one namespace, keyed by the node each one covers.
+pub(crate) struct MountTable {
+    inner: RwLock<TableInner>,
+}
+
+struct TableInner {
+    root: Arc<Mount>,
+    /// (mount id, ino of the covered directory) -> the mount on top of it.
+    covering: HashMap<(u64, u64), Arc<Mount>>,
+    next_id: u64,
+}
+
+impl MountTable {
+    pub(crate) fn new(fs: Arc<dyn Filesystem>, options: MountOptions) -> MountTable {
+        let root = Arc::new(Mount {
+            id: 0,
+            root: fs.root(),
+            capabilities: fs.capabilities(),
+            fs,
+            options,
+            covered: None,
+            path: "/".to_string(),
+        });
+        MountTable {
+            inner: RwLock::new(TableInner {
+                root,
+                covering: HashMap::new(),
+                next_id: 1,
+            }),
+        }
+    }
+
+    /// The namespace root: the root of the first mount, or of whatever is mounted on
+    /// top of it.
+    pub(crate) fn root(&self) -> Location {
+        let root = self.inner.read().root.clone();
+        self.cross(Location {
+            vnode: root.root.clone(),
+            mount: root,
+        })
+    }
+
+    /// The root of `mount`.
+    pub(crate) fn root_of(mount: &Arc<Mount>) -> Location {
+        Location {
+            mount: mount.clone(),
+            vnode: mount.root.clone(),
+        }
+    }
+
+    /// If a file system is mounted on `location`, the root of the topmost one;
+    /// otherwise `location` itself.
+    pub(crate) fn cross(&self, mut location: Location) -> Location {
+        let inner = self.inner.read();
+        if inner.covering.is_empty() {
+            return location;
+        }
+        while let Some(mount) = inner
+            .covering
+            .get(&(location.mount.id, location.vnode.ino()))
+        {
+            location = Self::root_of(mount);
+        }
+        location
+    }
+
+    /// True when some file system is mounted on node `ino` of `mount`.
+    pub(crate) fn is_covered(&self, mount: &Mount, ino: u64) -> bool {
+        self.inner.read().covering.contains_key(&(mount.id, ino))
+    }
+
+    /// The directory a mount covers, or `None` for the namespace's first mount.
+    pub(crate) fn covered(mount: &Mount) -> Option<&Location> {
+        mount.covered.as_ref()
+    }
+
+    pub(crate) fn attach(
+        &self,
+        covered: Location,
+        fs: Arc<dyn Filesystem>,
+        options: MountOptions,
+        path: String,
+    ) -> Arc<Mount> {
+        let mut inner = self.inner.write();
+        let id = inner.next_id;
+        inner.next_id += 1;
+        let key = (covered.mount.id, covered.vnode.ino());
+        let mount = Arc::new(Mount {
+            id,
+            root: fs.root(),
+            capabilities: fs.capabilities(),
+            fs,
+            options,
+            covered: Some(covered),
+            path,
+        });
+        inner.covering.insert(key, mount.clone());
+        mount
+    }
+
+    /// Detaches the mount whose root `location` is. Fails with `EINVAL` when it is
+    /// not a mount root and `EBUSY` when anything else (an open file, a cwd, a mount
+    /// below it, the namespace root) still refers to the mount.
+    pub(crate) fn detach(&self, location: Location) -> Result<Arc<Mount>> {
+        if !location.is_mount_root() {
+            return Err(Errno::EINVAL.with("not a mount point"));
+        }
+        let mut inner = self.inner.write();
+        let mount = location.mount.clone();
+        drop(location);
+        let Some(covered) = &mount.covered else {
+            return Err(Errno::EBUSY.with("the namespace's root mount cannot be unmounted"));
+        };
+        let key = (covered.mount.id, covered.vnode.ino());
+        // References: the table's entry and `mount` here. Anything more is a user.
+        if Arc::strong_count(&mount) > 2 {
+            return Err(Errno::EBUSY.with(format!("{} is in use", mount.path)));
+        }
+        inner.covering.remove(&key);
+        Ok(mount)
+    }
+
+    /// Every mount, the namespace's first one first, then in mount order.
+    pub(crate) fn list(&self) -> Vec<Arc<Mount>> {
+        let inner = self.inner.read();
+        let mut mounts: Vec<_> = inner.covering.values().cloned().collect();
+        mounts.sort_by_key(|mount| mount.id);
+        mounts.insert(0, inner.root.clone());
+        mounts
+    }
+}

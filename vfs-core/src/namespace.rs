@@ -1,0 +1,532 @@
+//! The namespace: path-level operations over the mount table.
+//!
+//! Each operation resolves its path with [`Walker`], checks what Linux checks in the
+//! order Linux checks it (so the errno matches the kernel's when several apply), and
+//! makes one call into the backend that owns the node.
+
+use crate::attr::{Attr, FileType, FsStat, NewNode, SetAttr};
+use crate::errno::{Errno, Error, Result};
+use crate::file_handle::FileHandle;
+use crate::filesystem::Filesystem;
+use crate::flags::{AccessMask, Credentials, OpenFlags};
+use crate::mount::{Location, MountOptions, MountTable};
+use crate::name::{Name, PATH_MAX};
+use crate::resolve::{LastComponent, ParentWalk, Walker};
+use crate::vnode::{DirEntry, Vnode};
+use std::sync::Arc;
+
+/// Who is calling and from where: relative paths start at `cwd`, created nodes belong
+/// to `creds`. Frontends (the POSIX shim, FUSE) keep one per process or request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// Where relative paths start.
+    pub cwd: Location,
+    /// The caller's identity.
+    pub creds: Credentials,
+}
+
+/// A tree of mounted file systems and the POSIX path operations over it.
+///
+/// `Send + Sync`: share one `Arc<Namespace>` between any number of threads and tasks.
+///
+/// ```
+/// # // The namespace needs a backend; this example uses a tiny read-only one.
+/// # use std::sync::Arc;
+/// # use vfs_core::*;
+/// # fn demo(fs: Arc<dyn Filesystem>) -> Result<()> {
+/// let ns = Namespace::new(fs, MountOptions::default());
+/// let me = ns.root_caller();
+/// let attr = futures::executor::block_on(ns.stat(&me, "/"))?;
+/// assert_eq!(attr.file_type, FileType::Directory);
+/// # Ok(()) }
+/// ```
+pub struct Namespace {
+    table: MountTable,
+}
+
+/// What [`Namespace::mounts`] lists for each mount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountInfo {
+    /// The path it was mounted at.
+    pub path: String,
+    /// The file system's own description (such as its URL).
+    pub source: String,
+    /// Its options.
+    pub options: MountOptions,
+}
+
+impl Namespace {
+    /// A namespace whose root is the root of `fs`.
+    pub fn new(fs: Arc<dyn Filesystem>, options: MountOptions) -> Namespace {
+        Namespace {
+            table: MountTable::new(fs, options),
+        }
+    }
+
+    /// The namespace root.
+    pub fn root(&self) -> Location {
+        self.table.root()
+    }
+
+    /// A caller at the root with superuser credentials.
+    pub fn root_caller(&self) -> Caller {
+        Caller {
+            cwd: self.root(),
+            creds: Credentials::root(),
+        }
+    }
+
+    fn walker(&self) -> Walker<'_> {
+        Walker::new(&self.table)
+    }
+
+    /// Resolves `path` to a node, following a final symlink when `follow` is set (and
+    /// always when the path ends with `/`). What `chdir` and the `*at` calls build on.
+    ///
+    /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL` (NUL in path),
+    /// `EIO`.
+    pub async fn resolve(&self, caller: &Caller, path: impl AsRef<[u8]>, follow: bool) -> Result<Location> {
+        self.walker().walk(&caller.cwd, path.as_ref(), follow).await
+    }
+
+    /// Mounts `fs` on the directory `path`, over whatever is there (mounts stack).
+    ///
+    /// Errors: resolution errors, `ENOTDIR` (not a directory).
+    pub async fn mount(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        fs: Arc<dyn Filesystem>,
+        options: MountOptions,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        let covered = self.resolve(caller, path, true).await?;
+        if covered.vnode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR.with(format!("mount point '{}'", String::from_utf8_lossy(path))));
+        }
+        if let Err(problem) = fs.capabilities().validate() {
+            return Err(Errno::EINVAL.with(format!("{}: {problem}", fs.describe())));
+        }
+        self.table
+            .attach(covered, fs, options, String::from_utf8_lossy(path).into_owned());
+        Ok(())
+    }
+
+    /// Unmounts the file system mounted at `path` and calls its
+    /// [`Filesystem::unmount`].
+    ///
+    /// Errors: resolution errors, `EINVAL` (not a mount point), `EBUSY` (an open
+    /// file, a cwd or a mount below still uses it, or it is the root mount), and
+    /// what the backend's `unmount` reports (the mount is detached regardless).
+    pub async fn unmount(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
+        let location = self.resolve(caller, path.as_ref(), true).await?;
+        let mount = self.table.detach(location)?;
+        mount.filesystem().unmount().await
+    }
+
+    /// Every mount, the root mount first.
+    pub fn mounts(&self) -> Vec<MountInfo> {
+        self.table
+            .list()
+            .iter()
+            .map(|mount| MountInfo {
+                path: mount.path().to_string(),
+                source: mount.filesystem().describe(),
+                options: mount.options().clone(),
+            })
+            .collect()
+    }
+
+    /// Attributes of what `path` names, following symlinks (`stat`).
+    ///
+    /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL`, `EIO`.
+    pub async fn stat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
+        self.resolve(caller, path, true).await?.vnode.getattr().await
+    }
+
+    /// Attributes of what `path` names, not following a final symlink (`lstat`).
+    ///
+    /// Errors: as [`Namespace::stat`].
+    pub async fn lstat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
+        self.resolve(caller, path, false).await?.vnode.getattr().await
+    }
+
+    /// Opens (and with `CREATE` creates) `path`. `mode` is the final permission mode
+    /// of a created file (the caller applied its umask).
+    ///
+    /// Errors, in Linux's order: resolution errors; `EISDIR` (`CREATE` with a
+    /// trailing slash or on a directory); `EEXIST` (`CREATE|EXCLUSIVE` on an existing
+    /// name); `ELOOP` (`NOFOLLOW` on a symlink); `EROFS` (creating or writing on a
+    /// read-only mount); `ENOTDIR` (`DIRECTORY` on a non-directory); `EISDIR`
+    /// (writing a directory); `ENXIO` (a socket); then the backend's.
+    pub async fn open(&self, caller: &Caller, path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Result<FileHandle> {
+        let path = path.as_ref();
+        let mut walker = self.walker();
+        let (location, created) = if flags.contains(OpenFlags::CREATE) {
+            self.open_or_create(&mut walker, caller, path, flags, mode).await?
+        } else {
+            let location = walker.walk(&caller.cwd, path, !flags.contains(OpenFlags::NOFOLLOW)).await?;
+            (location, false)
+        };
+        let file_type = location.vnode.file_type();
+        if file_type == FileType::Symlink {
+            return Err(Errno::ELOOP.with(format!("'{}' is a symlink (O_NOFOLLOW)", String::from_utf8_lossy(path))));
+        }
+        if flags.contains(OpenFlags::DIRECTORY) && file_type != FileType::Directory {
+            return Err(Errno::ENOTDIR.with(format!("'{}' (O_DIRECTORY)", String::from_utf8_lossy(path))));
+        }
+        if file_type == FileType::Directory {
+            if flags.contains(OpenFlags::CREATE) {
+                return Err(Errno::EISDIR.with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path))));
+            }
+            if flags.writable() {
+                return Err(Errno::EISDIR.with(format!("'{}' opened for writing", String::from_utf8_lossy(path))));
+            }
+            return Ok(FileHandle::new(location, None, flags));
+        }
+        if file_type != FileType::Regular {
+            // Special files get their own open semantics when backends can make them.
+            return Err(Errno::ENXIO.with(format!("'{}' is a {:?}", String::from_utf8_lossy(path), file_type)));
+        }
+        let truncate = flags.contains(OpenFlags::TRUNCATE) && !created;
+        if !created && (flags.writable() || truncate) {
+            location.mount.check_writable()?;
+        }
+        if truncate {
+            location.vnode.setattr(&SetAttr { size: Some(0), ..SetAttr::default() }).await?;
+        }
+        let passed = flags & (OpenFlags::READ | OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::SYNC | OpenFlags::DSYNC | OpenFlags::NOATIME);
+        let file = location.vnode.open(passed).await?;
+        Ok(FileHandle::new(location, Some(file), flags))
+    }
+
+    /// The `O_CREAT` half of `open`: finds or creates the last component, following a
+    /// symlink there (even a dangling one, whose target is then created, as Linux
+    /// does) unless `EXCLUSIVE` or `NOFOLLOW` says otherwise.
+    async fn open_or_create(
+        &self,
+        walker: &mut Walker<'_>,
+        caller: &Caller,
+        path: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<(Location, bool)> {
+        let exclusive = flags.contains(OpenFlags::EXCLUSIVE);
+        let mut parent = walker.walk_parent(&caller.cwd, path).await?;
+        loop {
+            let name = match &parent.last {
+                LastComponent::Normal(name) if !parent.trailing_slash => name.clone(),
+                _ => return Err(Errno::EISDIR.with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path)))),
+            };
+            match walker.step(&parent.dir, name.as_bytes()).await {
+                Ok(existing) => {
+                    if exclusive {
+                        return Err(Errno::EEXIST.with(format!("'{name}' (O_EXCL)")));
+                    }
+                    if existing.vnode.file_type() != FileType::Symlink || flags.contains(OpenFlags::NOFOLLOW) {
+                        return Ok((existing, false));
+                    }
+                    let target = walker.read_target(&existing).await?;
+                    parent = walker.walk_parent(&parent.dir, &target).await?;
+                }
+                Err(e) if e.errno() == Errno::ENOENT => {
+                    parent.dir.mount.check_writable()?;
+                    let attrs = self.new_node(&parent.dir, &caller.creds, mode & 0o7777, false).await?;
+                    match parent.dir.vnode.create(&name, &attrs, true).await {
+                        Ok(vnode) => {
+                            let location = Location { mount: parent.dir.mount.clone(), vnode };
+                            return Ok((location, true));
+                        }
+                        // Lost a race with another creator: look again.
+                        Err(e) if e.errno() == Errno::EEXIST && !exclusive => continue,
+                        Err(e) => return Err(e.context_prefix(format_args!("create '{name}'"))),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The owner and mode of a node created in `dir`: the caller's uid, the caller's
+    /// gid unless `dir` is set-group-ID (then its gid, and a new directory inherits
+    /// the bit), as Linux's `inode_init_owner` does.
+    async fn new_node(&self, dir: &Location, creds: &Credentials, mode: u32, is_dir: bool) -> Result<NewNode> {
+        let mut node = NewNode { mode, uid: creds.uid, gid: creds.gid };
+        if dir.mount.capabilities().permissions {
+            let dir_attr = dir.vnode.getattr().await?;
+            if dir_attr.mode & 0o2000 != 0 {
+                node.gid = dir_attr.gid;
+                if is_dir {
+                    node.mode |= 0o2000;
+                }
+            }
+        }
+        Ok(node)
+    }
+
+    /// The node `name` in `dir` as the backend has it, mounts not crossed.
+    async fn lookup_here(dir: &Location, name: &Name) -> Result<Arc<dyn Vnode>> {
+        dir.vnode.lookup(name).await.map_err(|e| e.context_prefix(format_args!("'{name}'")))
+    }
+
+    /// Fails as `filename_create` does when the last component of a path to be
+    /// created is not a plain new name: `EEXIST` when it exists (or is `.`/`..`),
+    /// `ENOENT` for a trailing slash where no directory is wanted, `EROFS` on a
+    /// read-only mount. Returns the name to create.
+    async fn creatable_name(parent: &ParentWalk, wants_dir: bool) -> Result<Name> {
+        let LastComponent::Normal(name) = &parent.last else {
+            return Err(Errno::EEXIST.into());
+        };
+        let must_look = (parent.trailing_slash && !wants_dir) || parent.dir.mount.check_writable().is_err();
+        if must_look {
+            match Self::lookup_here(&parent.dir, name).await {
+                Ok(_) => return Err(Errno::EEXIST.with(format!("'{name}'"))),
+                Err(e) if e.errno() != Errno::ENOENT => return Err(e),
+                Err(_) => {}
+            }
+            if parent.trailing_slash && !wants_dir {
+                return Err(Errno::ENOENT.with(format!("'{name}/' names no directory to create")));
+            }
+            parent.dir.mount.check_writable()?;
+        }
+        Ok(name.clone())
+    }
+
+    /// Creates directory `path` with permission bits `mode` (umask already applied).
+    ///
+    /// Errors: resolution errors, `EEXIST`, `EROFS`, `ENOSPC`, `EMLINK`, `EIO`.
+    pub async fn mkdir(&self, caller: &Caller, path: impl AsRef<[u8]>, mode: u32) -> Result<()> {
+        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let name = Self::creatable_name(&parent, true).await?;
+        let attrs = self.new_node(&parent.dir, &caller.creds, mode & 0o1777, true).await?;
+        parent.dir.vnode.mkdir(&name, &attrs).await.map(drop).map_err(|e| e.context_prefix(format_args!("mkdir '{name}'")))
+    }
+
+    /// Creates symlink `path` pointing at `target`.
+    ///
+    /// Errors: `ENOENT` (empty target), `ENAMETOOLONG` (target of [`PATH_MAX`] bytes
+    /// or more), `EINVAL` (NUL in target), resolution errors, `EEXIST`, `EROFS`,
+    /// `EPERM` (no symlinks on this backend), `ENOSPC`, `EIO`.
+    pub async fn symlink(&self, caller: &Caller, target: impl AsRef<[u8]>, path: impl AsRef<[u8]>) -> Result<()> {
+        let target = target.as_ref();
+        if target.is_empty() {
+            return Err(Errno::ENOENT.with("empty symlink target"));
+        }
+        if target.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG.with(format!("symlink target of {} bytes", target.len())));
+        }
+        if target.contains(&0) {
+            return Err(Errno::EINVAL.with("symlink target contains a NUL byte"));
+        }
+        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let name = Self::creatable_name(&parent, false).await?;
+        let attrs = self.new_node(&parent.dir, &caller.creds, 0o777, false).await?;
+        parent.dir.vnode.symlink(&name, target, &attrs).await.map(drop).map_err(|e| e.context_prefix(format_args!("symlink '{name}'")))
+    }
+
+    /// Adds hard link `new` to the non-directory `old` (a final symlink in `old` is
+    /// linked itself, not followed, as `link(2)` does on Linux).
+    ///
+    /// Errors: resolution errors of either path, `EEXIST`, `EROFS`, `EXDEV` (across
+    /// mounts), `EPERM` (a directory, or no hard links on this backend), `EMLINK`,
+    /// `ENOSPC`, `EIO`.
+    pub async fn link(&self, caller: &Caller, old: impl AsRef<[u8]>, new: impl AsRef<[u8]>) -> Result<()> {
+        let mut walker = self.walker();
+        let target = walker.walk(&caller.cwd, old.as_ref(), false).await?;
+        let parent = self.walker().walk_parent(&caller.cwd, new.as_ref()).await?;
+        let name = Self::creatable_name(&parent, false).await?;
+        if target.mount.id() != parent.dir.mount.id() {
+            return Err(Errno::EXDEV.with("link across mounts"));
+        }
+        if target.vnode.file_type() == FileType::Directory {
+            return Err(Errno::EPERM.with("hard link to a directory"));
+        }
+        parent.dir.vnode.link(&name, &target.vnode).await.map_err(|e| e.context_prefix(format_args!("link '{name}'")))
+    }
+
+    /// Removes the non-directory `path`.
+    ///
+    /// Errors: resolution errors, `EISDIR` (a directory, or `.`/`..`), `EROFS`,
+    /// `ENOENT`, `ENOTDIR` (trailing slash on a non-directory), `EBUSY` (a mount
+    /// point), `EIO`.
+    pub async fn unlink(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
+        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let LastComponent::Normal(name) = &parent.last else {
+            return Err(Errno::EISDIR.into());
+        };
+        parent.dir.mount.check_writable()?;
+        let node = Self::lookup_here(&parent.dir, name).await?;
+        let is_dir = node.file_type() == FileType::Directory;
+        if is_dir {
+            return Err(Errno::EISDIR.with(format!("'{name}' is a directory")));
+        }
+        if parent.trailing_slash {
+            return Err(Errno::ENOTDIR.with(format!("'{name}/' is not a directory")));
+        }
+        if self.table.is_covered(&parent.dir.mount, node.ino()) {
+            return Err(Errno::EBUSY.with(format!("'{name}' is a mount point")));
+        }
+        parent.dir.vnode.unlink(name).await.map_err(|e| e.context_prefix(format_args!("unlink '{name}'")))
+    }
+
+    /// Removes the empty directory `path`.
+    ///
+    /// Errors: resolution errors, `EINVAL` (last component `.`), `ENOTEMPTY` (`..`),
+    /// `EBUSY` (`/` or a mount point), `EROFS`, `ENOENT`, `ENOTDIR`, `ENOTEMPTY`,
+    /// `EIO`.
+    pub async fn rmdir(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
+        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let name = match &parent.last {
+            LastComponent::Normal(name) => name,
+            LastComponent::Dot => return Err(Errno::EINVAL.with("rmdir of '.'")),
+            LastComponent::DotDot => return Err(Errno::ENOTEMPTY.with("rmdir of '..'")),
+            LastComponent::Root => return Err(Errno::EBUSY.with("rmdir of '/'")),
+        };
+        parent.dir.mount.check_writable()?;
+        let node = Self::lookup_here(&parent.dir, name).await?;
+        if node.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR.with(format!("'{name}' is not a directory")));
+        }
+        if self.table.is_covered(&parent.dir.mount, node.ino()) {
+            return Err(Errno::EBUSY.with(format!("'{name}' is a mount point")));
+        }
+        parent.dir.vnode.rmdir(name).await.map_err(|e| e.context_prefix(format_args!("rmdir '{name}'")))
+    }
+
+    /// Renames `old` to `new`, atomically replacing `new`.
+    ///
+    /// Errors, in Linux's order: resolution errors of either parent; `EXDEV` (across
+    /// mounts); `EBUSY` (`.`, `..` or `/` as either last component, or a mount point
+    /// on either side); `EROFS`; `ENOENT` (no `old`); `ENOTDIR` (trailing slash on a
+    /// non-directory); then the backend's: `EINVAL` (into its own subtree), `ENOTDIR`,
+    /// `EISDIR`, `ENOTEMPTY`, `ENOSPC`, `EIO`.
+    pub async fn rename(&self, caller: &Caller, old: impl AsRef<[u8]>, new: impl AsRef<[u8]>) -> Result<()> {
+        let from = self.walker().walk_parent(&caller.cwd, old.as_ref()).await?;
+        let to = self.walker().walk_parent(&caller.cwd, new.as_ref()).await?;
+        if from.dir.mount.id() != to.dir.mount.id() {
+            return Err(Errno::EXDEV.with("rename across mounts"));
+        }
+        let (LastComponent::Normal(old_name), LastComponent::Normal(new_name)) = (&from.last, &to.last) else {
+            return Err(Errno::EBUSY.with("rename of '.', '..' or '/'"));
+        };
+        from.dir.mount.check_writable()?;
+        let source = Self::lookup_here(&from.dir, old_name).await?;
+        let target = match to.dir.vnode.lookup(new_name).await {
+            Ok(node) => Some(node),
+            Err(e) if e.errno() == Errno::ENOENT => None,
+            Err(e) => return Err(e),
+        };
+        if source.file_type() != FileType::Directory && (from.trailing_slash || to.trailing_slash) {
+            return Err(Errno::ENOTDIR.with(format!("'{old_name}' is not a directory")));
+        }
+        if let Some(target) = &target {
+            if target.ino() == source.ino() {
+                return Ok(());
+            }
+            if self.table.is_covered(&to.dir.mount, target.ino()) {
+                return Err(Errno::EBUSY.with(format!("'{new_name}' is a mount point")));
+            }
+        }
+        if self.table.is_covered(&from.dir.mount, source.ino()) {
+            return Err(Errno::EBUSY.with(format!("'{old_name}' is a mount point")));
+        }
+        from.dir
+            .vnode
+            .rename(old_name, &to.dir.vnode, new_name)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("rename '{old_name}' to '{new_name}'")))
+    }
+
+    /// The target of symlink `path`.
+    ///
+    /// Errors: resolution errors, `EINVAL` (not a symlink), `EIO`.
+    pub async fn readlink(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Vec<u8>> {
+        let location = self.resolve(caller, path, false).await?;
+        if location.vnode.file_type() != FileType::Symlink {
+            return Err(Errno::EINVAL.with("not a symlink"));
+        }
+        location.vnode.readlink().await
+    }
+
+    /// Sets the size of the regular file `path` (following symlinks).
+    ///
+    /// Errors: resolution errors, `EISDIR`, `EINVAL` (not a regular file, or a length
+    /// over `i64::MAX`), `EROFS`, `EFBIG`, `ENOSPC`, `EIO`.
+    pub async fn truncate(&self, caller: &Caller, path: impl AsRef<[u8]>, length: u64) -> Result<()> {
+        let location = self.resolve(caller, path, true).await?;
+        truncate_checks(&location, length)?;
+        location.vnode.setattr(&SetAttr { size: Some(length), ..SetAttr::default() }).await.map(drop)
+    }
+
+    /// Changes attributes of `path` (chmod, chown, utimensat), following a final
+    /// symlink when `follow` is set; a `size` change is a truncate.
+    ///
+    /// Errors: resolution errors, `EROFS`, then as [`Namespace::truncate`] for a size,
+    /// and the backend's (`EPERM`, `EOPNOTSUPP` for a mode on a symlink, `EIO`).
+    pub async fn setattr(&self, caller: &Caller, path: impl AsRef<[u8]>, changes: &SetAttr, follow: bool) -> Result<Attr> {
+        let location = self.resolve(caller, path, follow).await?;
+        match changes.size {
+            Some(length) => truncate_checks(&location, length)?,
+            None => location.mount.check_writable()?,
+        }
+        location.vnode.setattr(changes).await
+    }
+
+    /// Every entry of directory `path` (without `.` and `..`), in listing order.
+    ///
+    /// Errors: resolution errors, `ENOTDIR`, `EIO`.
+    pub async fn read_dir(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Vec<DirEntry>> {
+        let location = self.resolve(caller, path, true).await?;
+        FileHandle::new(location, None, OpenFlags::RDONLY).read_dir_all().await
+    }
+
+    /// Space figures of the file system holding `path`.
+    ///
+    /// Errors: resolution errors, the backend's.
+    pub async fn statfs(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<FsStat> {
+        let location = self.resolve(caller, path, true).await?;
+        location.mount.filesystem().statfs().await
+    }
+
+    /// Checks that the caller may access `path` as `mask` asks (an empty mask checks
+    /// existence only).
+    ///
+    /// Errors: resolution errors, `EROFS` (write access on a read-only mount),
+    /// `EACCES`, `EIO`.
+    pub async fn access(&self, caller: &Caller, path: impl AsRef<[u8]>, mask: AccessMask) -> Result<()> {
+        let location = self.resolve(caller, path, true).await?;
+        if mask.contains(AccessMask::WRITE) && location.vnode.file_type() != FileType::Symlink {
+            location.mount.check_writable()?;
+        }
+        if mask.is_empty() {
+            return Ok(());
+        }
+        location.vnode.access(mask, &caller.creds).await
+    }
+
+    /// Makes every mounted file system durable (`sync`).
+    ///
+    /// Errors: the first backend error; every mount is still asked.
+    pub async fn sync_all(&self) -> Result<()> {
+        let mut first: Option<Error> = None;
+        for mount in self.table.list() {
+            if let Err(e) = mount.filesystem().sync().await {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+/// What `truncate` and `ftruncate` check before the backend sees a size change.
+pub(crate) fn truncate_checks(location: &Location, length: u64) -> Result<()> {
+    match location.vnode.file_type() {
+        FileType::Directory => return Err(Errno::EISDIR.with("truncate of a directory")),
+        FileType::Regular => {}
+        other => return Err(Errno::EINVAL.with(format!("truncate of a {other:?}"))),
+    }
+    if length > i64::MAX as u64 {
+        return Err(Errno::EINVAL.with(format!("length {length} is negative as off_t")));
+    }
+    location.mount.check_writable()
+}

@@ -1,0 +1,225 @@
+//! Path resolution: turning a path into a [`Location`], one real step at a time.
+//!
+//! `.` and `..` are steps through the directory tree, never text edits: `..` asks the
+//! backend for the parent, crosses from a mount's root to the directory it covers,
+//! and stays put at the namespace root. Symlinks are followed by splicing their
+//! target into the remaining components, at most [`MAX_SYMLINKS`] times per call.
+
+use crate::attr::FileType;
+use crate::errno::{Errno, Error, Result};
+use crate::mount::{Location, MountTable};
+use crate::name::{Name, PATH_MAX};
+use std::collections::VecDeque;
+
+/// How many symlinks one resolution may follow before failing with `ELOOP` (Linux's
+/// `MAXSYMLINKS`).
+pub const MAX_SYMLINKS: u32 = 40;
+
+/// The last component of a path whose parent was resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LastComponent {
+    /// An ordinary name.
+    Normal(Name),
+    /// `.`
+    Dot,
+    /// `..`
+    DotDot,
+    /// The path had no component at all (`/`).
+    Root,
+}
+
+/// A path resolved up to its last component.
+pub(crate) struct ParentWalk {
+    /// The directory holding the last component (for `Dot`/`Root`: the node itself).
+    pub dir: Location,
+    pub last: LastComponent,
+    /// The path ended with `/`: the last component must be a directory.
+    pub trailing_slash: bool,
+}
+
+/// Checks a path as every call taking one does: `ENOENT` when empty, `EINVAL` when it
+/// holds a NUL byte, `ENAMETOOLONG` at [`PATH_MAX`] bytes or more.
+pub fn check_path(path: &[u8]) -> Result<()> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT.with("empty path"));
+    }
+    if path.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG.with(format!(
+            "path of {} bytes (max {})",
+            path.len(),
+            PATH_MAX - 1
+        )));
+    }
+    if path.contains(&0) {
+        return Err(Errno::EINVAL.with("path contains a NUL byte"));
+    }
+    Ok(())
+}
+
+fn components(path: &[u8]) -> VecDeque<Box<[u8]>> {
+    path.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .map(Box::from)
+        .collect()
+}
+
+fn shown(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// One resolution: the table and the symlink budget it shares across its walks.
+pub(crate) struct Walker<'a> {
+    pub table: &'a MountTable,
+    links_followed: u32,
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(table: &'a MountTable) -> Walker<'a> {
+        Walker {
+            table,
+            links_followed: 0,
+        }
+    }
+
+    /// Resolves `path` from `start` (or the root, when absolute) to the node it names.
+    /// A symlink as last component is followed when `follow_last` is set or the path
+    /// ends with `/`.
+    pub async fn walk(&mut self, start: &Location, path: &[u8], follow_last: bool) -> Result<Location> {
+        check_path(path)?;
+        let start = self.start_for(start, path);
+        let must_be_dir = path.ends_with(b"/");
+        self.resolve(start, components(path), follow_last, must_be_dir)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))
+    }
+
+    /// Resolves every component of `path` but the last, which it returns unresolved.
+    pub async fn walk_parent(&mut self, start: &Location, path: &[u8]) -> Result<ParentWalk> {
+        check_path(path)?;
+        let start = self.start_for(start, path);
+        let trailing_slash = path.ends_with(b"/");
+        let mut parts = components(path);
+        let Some(last) = parts.pop_back() else {
+            return Ok(ParentWalk {
+                dir: start,
+                last: LastComponent::Root,
+                trailing_slash,
+            });
+        };
+        let dir = self
+            .resolve(start, parts, true, true)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
+        let last = match &*last {
+            b"." => LastComponent::Dot,
+            b".." => LastComponent::DotDot,
+            name => LastComponent::Normal(Name::new(name)?),
+        };
+        Ok(ParentWalk {
+            dir,
+            last,
+            trailing_slash,
+        })
+    }
+
+    /// Counts one symlink traversal; `ELOOP` past [`MAX_SYMLINKS`].
+    pub fn count_link(&mut self) -> Result<()> {
+        if self.links_followed >= MAX_SYMLINKS {
+            return Err(Errno::ELOOP.with(format!("more than {MAX_SYMLINKS} symlinks")));
+        }
+        self.links_followed += 1;
+        Ok(())
+    }
+
+    /// Reads a symlink's target for following it: `ENOENT` when empty.
+    pub async fn read_target(&mut self, link: &Location) -> Result<Vec<u8>> {
+        self.count_link()?;
+        let target = link.vnode.readlink().await?;
+        if target.is_empty() {
+            return Err(Errno::ENOENT.with("empty symlink target"));
+        }
+        Ok(target)
+    }
+
+    /// One step from directory `dir`: `.`, `..` or a name, crossing onto whatever is
+    /// mounted on the result.
+    pub async fn step(&self, dir: &Location, component: &[u8]) -> Result<Location> {
+        match component {
+            b"." => Ok(dir.clone()),
+            b".." => self.parent_of(dir).await,
+            name => {
+                let name = Name::new(name)?;
+                let vnode = dir.vnode.lookup(&name).await.map_err(|e| {
+                    if e.context().is_none() {
+                        e.context_prefix(format_args!("'{name}'"))
+                    } else {
+                        e
+                    }
+                })?;
+                Ok(self.table.cross(Location {
+                    mount: dir.mount.clone(),
+                    vnode,
+                }))
+            }
+        }
+    }
+
+    /// `..` of directory `dir`.
+    pub async fn parent_of(&self, dir: &Location) -> Result<Location> {
+        let mut current = dir.clone();
+        while current.is_mount_root() {
+            match MountTable::covered(&current.mount) {
+                Some(covered) => current = covered.clone(),
+                // The namespace root: `..` stays here.
+                None => return Ok(self.table.cross(current)),
+            }
+        }
+        let parent = current.vnode.parent().await?;
+        Ok(self.table.cross(Location {
+            mount: current.mount,
+            vnode: parent,
+        }))
+    }
+
+    fn start_for(&self, start: &Location, path: &[u8]) -> Location {
+        if path.starts_with(b"/") {
+            self.table.root()
+        } else {
+            start.clone()
+        }
+    }
+
+    async fn resolve(
+        &mut self,
+        mut current: Location,
+        mut parts: VecDeque<Box<[u8]>>,
+        follow_last: bool,
+        mut must_be_dir: bool,
+    ) -> Result<Location> {
+        while let Some(part) = parts.pop_front() {
+            if current.vnode.file_type() != FileType::Directory {
+                return Err(Error::from(Errno::ENOTDIR));
+            }
+            let next = self.step(&current, &part).await?;
+            let is_last = parts.is_empty();
+            if next.vnode.file_type() == FileType::Symlink && (!is_last || follow_last || must_be_dir) {
+                let target = self.read_target(&next).await?;
+                if is_last && target.ends_with(b"/") {
+                    must_be_dir = true;
+                }
+                for spliced in components(&target).into_iter().rev() {
+                    parts.push_front(spliced);
+                }
+                if target.starts_with(b"/") {
+                    current = self.table.root();
+                }
+                continue;
+            }
+            current = next;
+        }
+        if must_be_dir && current.vnode.file_type() != FileType::Directory {
+            return Err(Error::from(Errno::ENOTDIR));
+        }
+        Ok(current)
+    }
+}

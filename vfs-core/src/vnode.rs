@@ -1,0 +1,189 @@
+//! The node trait a backend implements, and directory entries.
+
+use crate::attr::{Attr, FileType, NewNode, SetAttr};
+use crate::errno::{Errno, Result};
+use crate::flags::{AccessMask, Credentials, OpenFlags};
+use crate::name::Name;
+use crate::open_file::OpenFile;
+use crate::permission::check_access;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// One entry of a directory listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The entry's name (never `.` or `..`: a [`Name`] cannot hold them).
+    pub name: Name,
+    /// Inode number of the node it names.
+    pub ino: u64,
+    /// Type of the node it names.
+    pub file_type: FileType,
+    /// Pass this to [`Vnode::readdir`] to continue after this entry.
+    pub cookie: u64,
+    /// Attributes, when the backend got them for free with the listing.
+    pub attr: Option<Attr>,
+}
+
+/// One page of a directory listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirPage {
+    /// Entries in listing order.
+    pub entries: Vec<DirEntry>,
+    /// True when the listing has no entries after this page.
+    pub eof: bool,
+}
+
+/// A node of a backend: file, directory, symlink or special file.
+///
+/// Directory operations take validated [`Name`]s, never paths: resolution, `.`/`..`,
+/// symlinks, mounts and trailing slashes are the namespace's business. The namespace
+/// calls directory operations only on directories, `open` only on regular files and
+/// `readlink` only on symlinks, and refuses writes with `EROFS` before they reach a
+/// backend without the `write` capability. Ops a backend does not support keep their
+/// default, which fails with the errno Linux gives for it.
+///
+/// Errnos are listed in the order Linux checks them; a backend that can detect two
+/// errors returns the first listed.
+#[async_trait]
+pub trait Vnode: Send + Sync + 'static {
+    /// Inode number: stable for the node's life and unique within its file system.
+    /// The namespace keys mount points on it.
+    fn ino(&self) -> u64;
+
+    /// The node's type, fixed for its life.
+    fn file_type(&self) -> FileType;
+
+    /// Current attributes.
+    ///
+    /// Errors: `ESTALE` (the node is gone on the server), `EIO`.
+    async fn getattr(&self) -> Result<Attr>;
+
+    /// Changes attributes and returns the new ones; sets ctime. `size` truncates or
+    /// extends a regular file with zeros and sets mtime too.
+    ///
+    /// Errors: `EPERM` (a change the backend refuses), `EISDIR` (`size` on a
+    /// directory), `EINVAL` (`size` on another non-regular node), `EFBIG`, `ENOSPC`,
+    /// `EIO`.
+    async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
+        let _ = changes;
+        Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Checks whether `creds` may access the node as `mask` asks. The default applies
+    /// the POSIX mode-bit rules to [`Vnode::getattr`]'s result; a backend whose server
+    /// decides (NFS ACCESS) overrides it.
+    ///
+    /// Errors: `EACCES`, `EIO`.
+    async fn access(&self, mask: AccessMask, creds: &Credentials) -> Result<()> {
+        check_access(&self.getattr().await?, creds, mask)
+    }
+
+    /// Finds `name` in this directory.
+    ///
+    /// Errors: `ENOENT`, `EIO`.
+    async fn lookup(&self, name: &Name) -> Result<Arc<dyn Vnode>>;
+
+    /// This directory's parent (`..`); the root of the file system returns itself.
+    ///
+    /// Errors: `ENOENT` (this directory was removed), `EIO`.
+    async fn parent(&self) -> Result<Arc<dyn Vnode>>;
+
+    /// Creates a regular file `name`. When the name exists: with `exclusive`, fails
+    /// with `EEXIST`; without it, returns the existing node untouched.
+    ///
+    /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `ENOSPC`, `EDQUOT`,
+    /// `EIO`.
+    async fn create(&self, name: &Name, attrs: &NewNode, exclusive: bool) -> Result<Arc<dyn Vnode>> {
+        let _ = (name, attrs, exclusive);
+        Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Creates directory `name`.
+    ///
+    /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `EMLINK`, `ENOSPC`,
+    /// `EDQUOT`, `EIO`.
+    async fn mkdir(&self, name: &Name, attrs: &NewNode) -> Result<Arc<dyn Vnode>> {
+        let _ = (name, attrs);
+        Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Creates symlink `name` pointing at `target` (any bytes but NUL, not empty,
+    /// checked by the namespace).
+    ///
+    /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `ENOSPC`, `EIO`;
+    /// `EPERM` by default (no symlinks here, as Linux reports it).
+    async fn symlink(&self, name: &Name, target: &[u8], attrs: &NewNode) -> Result<Arc<dyn Vnode>> {
+        let _ = (name, target, attrs);
+        Err(Errno::EPERM.into())
+    }
+
+    /// The target of this symlink.
+    ///
+    /// Errors: `EIO`; `EINVAL` by default (not a symlink).
+    async fn readlink(&self) -> Result<Vec<u8>> {
+        Err(Errno::EINVAL.into())
+    }
+
+    /// Adds `name` in this directory for the existing non-directory `target`, which
+    /// the namespace has checked is on the same mount. A `target` of another backend
+    /// type is refused with `EXDEV`.
+    ///
+    /// Errors: `EEXIST`, `ENOENT` (target or this directory was removed), `EMLINK`,
+    /// `EXDEV`, `ENOSPC`, `EIO`; `EPERM` by default (no hard links).
+    async fn link(&self, name: &Name, target: &Arc<dyn Vnode>) -> Result<()> {
+        let _ = (name, target);
+        Err(Errno::EPERM.into())
+    }
+
+    /// Removes non-directory `name` from this directory.
+    ///
+    /// Errors: `ENOENT`, `EISDIR` (it is a directory), `EBUSY`, `EIO`.
+    async fn unlink(&self, name: &Name) -> Result<()> {
+        let _ = name;
+        Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Removes the empty directory `name`.
+    ///
+    /// Errors: `ENOENT`, `ENOTDIR` (not a directory), `ENOTEMPTY`, `EBUSY`, `EIO`.
+    async fn rmdir(&self, name: &Name) -> Result<()> {
+        let _ = name;
+        Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Moves `name` to `new_name` in `new_dir` (a directory of the same file system),
+    /// atomically replacing what `new_name` names. When both names already refer to
+    /// the same node, succeeds without change.
+    ///
+    /// Errors, in this order: `ENOENT` (no `name`), `EXDEV` (`new_dir` of another
+    /// backend type), `EINVAL` (moving a directory into its own subtree), `ENOTDIR`
+    /// (a directory onto a non-directory), `EISDIR` (a non-directory onto a
+    /// directory), `ENOTEMPTY` (onto a non-empty directory), `EMLINK`, `ENOSPC`,
+    /// `EIO`.
+    async fn rename(&self, name: &Name, new_dir: &Arc<dyn Vnode>, new_name: &Name) -> Result<()> {
+        let _ = (name, new_dir, new_name);
+        Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Lists this directory from `cookie` (0 for the start; otherwise the cookie of
+    /// the last entry seen), at most `max_entries` entries. A listing resumed after
+    /// changes returns each entry that stayed at most once and no removed entry.
+    /// `.` and `..` are not listed; the frontends add them.
+    ///
+    /// Errors: `EINVAL` (a cookie the backend no longer honours), `ENOENT` (this
+    /// directory was removed), `EIO`.
+    async fn readdir(&self, cookie: u64, max_entries: usize) -> Result<DirPage>;
+
+    /// Opens this regular file. `flags` carries the access mode and `APPEND`, `SYNC`,
+    /// `DSYNC`, `NOATIME`; creation and truncation were done before.
+    ///
+    /// Errors: `EIO`, `ENOMEM`.
+    async fn open(&self, flags: OpenFlags) -> Result<Arc<dyn OpenFile>>;
+
+    /// Makes this node's data and metadata durable.
+    ///
+    /// Errors: `EIO`.
+    async fn fsync(&self) -> Result<()> {
+        Ok(())
+    }
+}
