@@ -1,0 +1,160 @@
+//! Named cases and what they need.
+
+use crate::ctx::{Ctx, Failure};
+use std::fmt;
+use vfs_core::Capabilities;
+
+/// The result of one case body.
+pub type CaseResult = Result<(), Failure>;
+
+/// The area a case belongs to; the first part of its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Area {
+    /// `open` and file creation.
+    Open,
+    /// Reading.
+    Read,
+    /// Writing.
+    Write,
+    /// `truncate`/`ftruncate`.
+    Truncate,
+    /// `stat` and attribute changes.
+    Stat,
+    /// `mkdir`.
+    Mkdir,
+    /// `rmdir`.
+    Rmdir,
+    /// `unlink`.
+    Unlink,
+    /// `rename`.
+    Rename,
+    /// Hard links.
+    Link,
+    /// `symlink` and `readlink`.
+    Symlink,
+    /// Directory listings.
+    Readdir,
+    /// Mounts and cross-mount behaviour.
+    Namespace,
+    /// Name and path validation and resolution.
+    Names,
+}
+
+impl Area {
+    /// The prefix used in case names (`"rename"`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Area::Open => "open",
+            Area::Read => "read",
+            Area::Write => "write",
+            Area::Truncate => "truncate",
+            Area::Stat => "stat",
+            Area::Mkdir => "mkdir",
+            Area::Rmdir => "rmdir",
+            Area::Unlink => "unlink",
+            Area::Rename => "rename",
+            Area::Link => "link",
+            Area::Symlink => "symlink",
+            Area::Readdir => "readdir",
+            Area::Namespace => "namespace",
+            Area::Names => "names",
+        }
+    }
+}
+
+/// One named check.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// The area; the case is reported as `area::name`.
+    pub area: Area,
+    /// Unique within its area, snake_case.
+    pub name: &'static str,
+    /// Capabilities the target must declare for the case to run.
+    pub requires: Capabilities,
+    /// The case mounts file systems (needs [`crate::MountControl`]).
+    pub needs_mounts: bool,
+    /// The body; it runs in a fresh empty directory.
+    pub run: fn(&Ctx) -> CaseResult,
+}
+
+impl Case {
+    /// A case needing only `requires`.
+    pub const fn new(area: Area, name: &'static str, requires: Capabilities, run: fn(&Ctx) -> CaseResult) -> Case {
+        Case {
+            area,
+            name,
+            requires,
+            needs_mounts: false,
+            run,
+        }
+    }
+
+    /// The same case, also needing mount control.
+    pub const fn with_mounts(mut self) -> Case {
+        self.needs_mounts = true;
+        self
+    }
+
+    /// `area::name`.
+    pub fn full_name(&self) -> String {
+        format!("{}::{}", self.area.prefix(), self.name)
+    }
+}
+
+impl fmt::Debug for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Case({})", self.full_name())
+    }
+}
+
+/// Capability sets cases ask for, combined with [`needs::all`].
+pub mod needs {
+    use vfs_core::Capabilities;
+
+    /// Reading only.
+    pub const NOTHING: Capabilities = Capabilities::NONE;
+    /// Writing.
+    pub const WRITE: Capabilities = Capabilities { write: true, ..Capabilities::NONE };
+    /// Hard links (and writing).
+    pub const HARD_LINKS: Capabilities = Capabilities { hard_links: true, ..WRITE };
+    /// Symlinks (and writing).
+    pub const SYMLINKS: Capabilities = Capabilities { symlinks: true, ..WRITE };
+    /// Holes (and writing).
+    pub const SPARSE: Capabilities = Capabilities { sparse_files: true, ..WRITE };
+    /// Stored mode bits (and writing).
+    pub const PERMISSIONS: Capabilities = Capabilities { permissions: true, ..WRITE };
+    /// Stored ownership (and writing).
+    pub const OWNERSHIP: Capabilities = Capabilities { ownership: true, ..WRITE };
+    /// Timestamps (and writing).
+    pub const TIMESTAMPS: Capabilities = Capabilities { timestamps: true, ..WRITE };
+    /// Directory link counts (and writing).
+    pub const DIR_NLINK: Capabilities = Capabilities { dir_link_counts: true, ..WRITE };
+    /// Open files surviving unlink (and writing).
+    pub const UNLINKED_OPEN: Capabilities = Capabilities { unlinked_open_files: true, ..WRITE };
+    /// Atomic append (and writing).
+    pub const APPEND: Capabilities = Capabilities { atomic_append: true, ..WRITE };
+    /// Space accounting (and writing).
+    pub const SPACE: Capabilities = Capabilities { space_accounting: true, ..WRITE };
+
+    /// The union of `sets`.
+    pub const fn all(sets: &[Capabilities]) -> Capabilities {
+        let mut out = Capabilities::NONE;
+        let mut i = 0;
+        while i < sets.len() {
+            let s = &sets[i];
+            out.write |= s.write;
+            out.hard_links |= s.hard_links;
+            out.symlinks |= s.symlinks;
+            out.sparse_files |= s.sparse_files;
+            out.permissions |= s.permissions;
+            out.ownership |= s.ownership;
+            out.timestamps |= s.timestamps;
+            out.dir_link_counts |= s.dir_link_counts;
+            out.unlinked_open_files |= s.unlinked_open_files;
+            out.atomic_append |= s.atomic_append;
+            out.space_accounting |= s.space_accounting;
+            i += 1;
+        }
+        out
+    }
+}

@@ -1,0 +1,247 @@
+//! Running the suite on a backend: a [`vfs_core::Namespace`] driven as a [`Target`].
+
+use crate::target::{Entry, MountControl, ScratchMount, Target, TargetFile};
+use futures::executor::block_on;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use vfs_core::{
+    AccessMask, Attr, Caller, Capabilities, Errno, FileHandle, Filesystem, FsStat, MountOptions, Namespace, OpenFlags,
+    Result, SetAttr, SetTime,
+};
+
+/// Makes fresh file systems of the backend under test.
+pub type MakeFilesystem = dyn Fn(ScratchMount) -> Result<Arc<dyn Filesystem>> + Send + Sync;
+
+/// How to get instances of a backend for the suite: the one function a backend
+/// author writes (the Fuchsia-style harness).
+///
+/// `make` gets the wanted [`ScratchMount`] options; it returns `EOPNOTSUPP` for a
+/// `size_limit` it cannot honour (those cases are skipped). `read_only` is applied by
+/// the namespace, so `make` may ignore it.
+#[derive(Clone)]
+pub struct BackendHarness {
+    make: Arc<MakeFilesystem>,
+}
+
+impl BackendHarness {
+    /// A harness calling `make` for every file system the suite needs.
+    pub fn new(make: impl Fn(ScratchMount) -> Result<Arc<dyn Filesystem>> + Send + Sync + 'static) -> BackendHarness {
+        BackendHarness { make: Arc::new(make) }
+    }
+
+    /// A namespace target whose root is a fresh instance.
+    pub fn target(&self) -> Result<NamespaceTarget> {
+        let fs = (self.make)(ScratchMount::default())?;
+        Ok(NamespaceTarget::new(Arc::new(Namespace::new(fs, MountOptions::default())), "/", Some(self.clone())))
+    }
+}
+
+/// A namespace driven synchronously with `futures::executor::block_on`, as a blocking
+/// C caller would. Scratch directories are created under `base`.
+pub struct NamespaceTarget {
+    namespace: Arc<Namespace>,
+    caller: Caller,
+    base: String,
+    harness: Option<BackendHarness>,
+    next_scratch: AtomicU64,
+}
+
+impl NamespaceTarget {
+    /// A target on `namespace` whose scratch directories go under the absolute
+    /// directory `base`; `harness`, when given, makes file systems for mount cases.
+    pub fn new(namespace: Arc<Namespace>, base: &str, harness: Option<BackendHarness>) -> NamespaceTarget {
+        let caller = namespace.root_caller();
+        NamespaceTarget {
+            namespace,
+            caller,
+            base: base.trim_end_matches('/').to_string(),
+            harness,
+            next_scratch: AtomicU64::new(0),
+        }
+    }
+
+    /// The namespace under test.
+    pub fn namespace(&self) -> &Arc<Namespace> {
+        &self.namespace
+    }
+}
+
+impl Target for NamespaceTarget {
+    fn describe(&self) -> String {
+        self.namespace
+            .mounts()
+            .first()
+            .map_or_else(|| "namespace".to_string(), |root| root.source.clone())
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.namespace.root().mount().capabilities()
+    }
+
+    fn scratch_dir(&self, case: &str) -> Result<String> {
+        let n = self.next_scratch.fetch_add(1, Ordering::Relaxed);
+        let dir = format!("{}/{case}-{n}", self.base);
+        self.mkdir(dir.as_bytes(), 0o755)?;
+        Ok(dir)
+    }
+
+    fn mounts(&self) -> Option<&dyn MountControl> {
+        self.harness.as_ref().map(|_| self as &dyn MountControl)
+    }
+
+    fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
+        let handle = block_on(self.namespace.open(&self.caller, path, flags, mode))?;
+        Ok(Box::new(NamespaceFile { handle: Some(handle) }))
+    }
+
+    fn stat(&self, path: &[u8]) -> Result<Attr> {
+        block_on(self.namespace.stat(&self.caller, path))
+    }
+
+    fn lstat(&self, path: &[u8]) -> Result<Attr> {
+        block_on(self.namespace.lstat(&self.caller, path))
+    }
+
+    fn mkdir(&self, path: &[u8], mode: u32) -> Result<()> {
+        block_on(self.namespace.mkdir(&self.caller, path, mode))
+    }
+
+    fn rmdir(&self, path: &[u8]) -> Result<()> {
+        block_on(self.namespace.rmdir(&self.caller, path))
+    }
+
+    fn unlink(&self, path: &[u8]) -> Result<()> {
+        block_on(self.namespace.unlink(&self.caller, path))
+    }
+
+    fn rename(&self, old: &[u8], new: &[u8]) -> Result<()> {
+        block_on(self.namespace.rename(&self.caller, old, new))
+    }
+
+    fn link(&self, old: &[u8], new: &[u8]) -> Result<()> {
+        block_on(self.namespace.link(&self.caller, old, new))
+    }
+
+    fn symlink(&self, target: &[u8], path: &[u8]) -> Result<()> {
+        block_on(self.namespace.symlink(&self.caller, target, path))
+    }
+
+    fn readlink(&self, path: &[u8]) -> Result<Vec<u8>> {
+        block_on(self.namespace.readlink(&self.caller, path))
+    }
+
+    fn truncate(&self, path: &[u8], length: u64) -> Result<()> {
+        block_on(self.namespace.truncate(&self.caller, path, length))
+    }
+
+    fn chmod(&self, path: &[u8], mode: u32) -> Result<()> {
+        let changes = SetAttr { mode: Some(mode & 0o7777), ..SetAttr::default() };
+        block_on(self.namespace.setattr(&self.caller, path, &changes, true)).map(drop)
+    }
+
+    fn chown(&self, path: &[u8], uid: Option<u32>, gid: Option<u32>, follow: bool) -> Result<()> {
+        let changes = SetAttr { uid, gid, ..SetAttr::default() };
+        block_on(self.namespace.setattr(&self.caller, path, &changes, follow)).map(drop)
+    }
+
+    fn utimens(&self, path: &[u8], atime: Option<SetTime>, mtime: Option<SetTime>, follow: bool) -> Result<()> {
+        let changes = SetAttr { atime, mtime, ..SetAttr::default() };
+        block_on(self.namespace.setattr(&self.caller, path, &changes, follow)).map(drop)
+    }
+
+    fn read_dir(&self, path: &[u8]) -> Result<Vec<Entry>> {
+        let entries = block_on(self.namespace.read_dir(&self.caller, path))?;
+        Ok(entries.into_iter().map(entry_of).collect())
+    }
+
+    fn statfs(&self, path: &[u8]) -> Result<FsStat> {
+        block_on(self.namespace.statfs(&self.caller, path))
+    }
+
+    fn access(&self, path: &[u8], mask: AccessMask) -> Result<()> {
+        block_on(self.namespace.access(&self.caller, path, mask))
+    }
+}
+
+impl MountControl for NamespaceTarget {
+    fn mount_scratch(&self, path: &[u8], options: ScratchMount) -> Result<()> {
+        let harness = self.harness.as_ref().ok_or(Errno::EOPNOTSUPP)?;
+        let fs = (harness.make)(options)?;
+        let mount_options = MountOptions { read_only: options.read_only };
+        block_on(self.namespace.mount(&self.caller, path, fs, mount_options))
+    }
+
+    fn unmount(&self, path: &[u8]) -> Result<()> {
+        block_on(self.namespace.unmount(&self.caller, path))
+    }
+}
+
+fn entry_of(entry: vfs_core::DirEntry) -> Entry {
+    Entry {
+        name: entry.name.as_bytes().to_vec(),
+        file_type: entry.file_type,
+        ino: entry.ino,
+    }
+}
+
+/// An open [`FileHandle`] without a file offset: appends go through
+/// [`FileHandle::append`].
+struct NamespaceFile {
+    handle: Option<FileHandle>,
+}
+
+impl NamespaceFile {
+    fn handle(&self) -> Result<&FileHandle> {
+        self.handle.as_ref().ok_or_else(|| Errno::EBADF.into())
+    }
+}
+
+impl TargetFile for NamespaceFile {
+    fn pread(&mut self, buf: &mut [u8], offset: u64) -> Result<usize> {
+        block_on(self.handle()?.read_at(offset, buf))
+    }
+
+    fn pwrite(&mut self, data: &[u8], offset: u64) -> Result<usize> {
+        block_on(self.handle()?.write_at(offset, data))
+    }
+
+    fn append(&mut self, data: &[u8]) -> Result<usize> {
+        let handle = self.handle()?;
+        if !handle.flags().contains(OpenFlags::APPEND) {
+            return Err(Errno::EINVAL.with("append on a file not opened with O_APPEND"));
+        }
+        block_on(handle.append(data)).map(|(_, written)| written)
+    }
+
+    fn ftruncate(&mut self, length: u64) -> Result<()> {
+        block_on(self.handle()?.truncate(length))
+    }
+
+    fn fstat(&mut self) -> Result<Attr> {
+        block_on(self.handle()?.getattr())
+    }
+
+    fn fsync(&mut self) -> Result<()> {
+        block_on(self.handle()?.fsync(false))
+    }
+
+    fn read_dir(&mut self) -> Result<Vec<Entry>> {
+        let entries = block_on(self.handle()?.read_dir_all())?;
+        Ok(entries.into_iter().map(entry_of).collect())
+    }
+
+    fn close(mut self: Box<Self>) -> Result<()> {
+        match self.handle.take() {
+            Some(handle) => block_on(handle.close()),
+            None => Err(Errno::EBADF.into()),
+        }
+    }
+}
+
+impl Drop for NamespaceFile {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            let _ = block_on(handle.close());
+        }
+    }
+}
