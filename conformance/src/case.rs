@@ -79,7 +79,12 @@ pub struct Case {
 
 impl Case {
     /// A case needing only `requires`.
-    pub const fn new(area: Area, name: &'static str, requires: Capabilities, run: fn(&Ctx) -> CaseResult) -> Case {
+    pub const fn new(
+        area: Area,
+        name: &'static str,
+        requires: Capabilities,
+        run: fn(&Ctx) -> CaseResult,
+    ) -> Case {
         Case {
             area,
             name,
@@ -114,27 +119,60 @@ pub mod needs {
     /// Reading only.
     pub const NOTHING: Capabilities = Capabilities::NONE;
     /// Writing.
-    pub const WRITE: Capabilities = Capabilities { write: true, ..Capabilities::NONE };
+    pub const WRITE: Capabilities = Capabilities {
+        write: true,
+        ..Capabilities::NONE
+    };
     /// Hard links (and writing).
-    pub const HARD_LINKS: Capabilities = Capabilities { hard_links: true, ..WRITE };
+    pub const HARD_LINKS: Capabilities = Capabilities {
+        hard_links: true,
+        ..WRITE
+    };
     /// Symlinks (and writing).
-    pub const SYMLINKS: Capabilities = Capabilities { symlinks: true, ..WRITE };
+    pub const SYMLINKS: Capabilities = Capabilities {
+        symlinks: true,
+        ..WRITE
+    };
     /// Holes (and writing).
-    pub const SPARSE: Capabilities = Capabilities { sparse_files: true, ..WRITE };
+    pub const SPARSE: Capabilities = Capabilities {
+        sparse_files: true,
+        ..WRITE
+    };
     /// Stored mode bits (and writing).
-    pub const PERMISSIONS: Capabilities = Capabilities { permissions: true, ..WRITE };
+    pub const PERMISSIONS: Capabilities = Capabilities {
+        permissions: true,
+        ..WRITE
+    };
     /// Stored ownership (and writing).
-    pub const OWNERSHIP: Capabilities = Capabilities { ownership: true, ..WRITE };
+    pub const OWNERSHIP: Capabilities = Capabilities {
+        ownership: true,
+        ..WRITE
+    };
     /// Timestamps (and writing).
-    pub const TIMESTAMPS: Capabilities = Capabilities { timestamps: true, ..WRITE };
+    pub const TIMESTAMPS: Capabilities = Capabilities {
+        timestamps: true,
+        ..WRITE
+    };
     /// Directory link counts (and writing).
-    pub const DIR_NLINK: Capabilities = Capabilities { dir_link_counts: true, ..WRITE };
+    pub const DIR_NLINK: Capabilities = Capabilities {
+        dir_link_counts: true,
+        ..WRITE
+    };
     /// Open files surviving unlink (and writing).
-    pub const UNLINKED_OPEN: Capabilities = Capabilities { unlinked_open_files: true, ..WRITE };
+    pub const UNLINKED_OPEN: Capabilities = Capabilities {
+        unlinked_open_files: true,
+        ..WRITE
+    };
     /// Atomic append (and writing).
-    pub const APPEND: Capabilities = Capabilities { atomic_append: true, ..WRITE };
+    pub const APPEND: Capabilities = Capabilities {
+        atomic_append: true,
+        ..WRITE
+    };
     /// Space accounting (and writing).
-    pub const SPACE: Capabilities = Capabilities { space_accounting: true, ..WRITE };
+    pub const SPACE: Capabilities = Capabilities {
+        space_accounting: true,
+        ..WRITE
+    };
 
     /// The union of `sets`.
     pub const fn all(sets: &[Capabilities]) -> Capabilities {

@@ -4,7 +4,9 @@
 use crate::target::{Entry, MountControl, ScratchMount, Target, TargetFile};
 use parking_lot::Mutex;
 use std::fmt;
-use vfs_core::{AccessMask, Attr, Capabilities, Errno, Error, FsStat, OpenFlags, Result, SetTime, Timespec};
+use vfs_core::{
+    AccessMask, Attr, Capabilities, Errno, Error, FsStat, OpenFlags, Result, SetTime, Timespec,
+};
 
 /// Why a case did not pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +134,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// `open`.
-    pub fn open(&self, rel: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
+    pub fn open(
+        &self,
+        rel: impl AsRef<[u8]>,
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<Box<dyn TargetFile>> {
         self.target.open(&self.path(rel), flags, mode)
     }
     /// `stat`.
@@ -180,11 +187,23 @@ impl<'a> Ctx<'a> {
         self.target.chmod(&self.path(rel), mode)
     }
     /// `chown`/`lchown`.
-    pub fn chown(&self, rel: impl AsRef<[u8]>, uid: Option<u32>, gid: Option<u32>, follow: bool) -> Result<()> {
+    pub fn chown(
+        &self,
+        rel: impl AsRef<[u8]>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        follow: bool,
+    ) -> Result<()> {
         self.target.chown(&self.path(rel), uid, gid, follow)
     }
     /// `utimensat`.
-    pub fn utimens(&self, rel: impl AsRef<[u8]>, atime: Option<SetTime>, mtime: Option<SetTime>, follow: bool) -> Result<()> {
+    pub fn utimens(
+        &self,
+        rel: impl AsRef<[u8]>,
+        atime: Option<SetTime>,
+        mtime: Option<SetTime>,
+        follow: bool,
+    ) -> Result<()> {
         self.target.utimens(&self.path(rel), atime, mtime, follow)
     }
     /// Directory listing without `.`/`..`, in listing order.
@@ -218,7 +237,11 @@ impl<'a> Ctx<'a> {
 
     /// Creates (or truncates) regular file `rel` with mode 0644 holding `data`.
     pub fn write_file(&self, rel: impl AsRef<[u8]>, data: &[u8]) -> Result<()> {
-        let mut file = self.open(rel, OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::TRUNCATE, 0o644)?;
+        let mut file = self.open(
+            rel,
+            OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::TRUNCATE,
+            0o644,
+        )?;
         let mut done = 0;
         while done < data.len() {
             let n = file.pwrite(&data[done..], done as u64)?;
@@ -241,24 +264,37 @@ impl<'a> Ctx<'a> {
     /// Sets atime and mtime of `rel` to [`OLD_TIME`], so a later change is visible
     /// whatever the clock's granularity.
     pub fn age(&self, rel: impl AsRef<[u8]>) -> Result<()> {
-        self.utimens(rel, Some(SetTime::At(OLD_TIME)), Some(SetTime::At(OLD_TIME)), true)
+        self.utimens(
+            rel,
+            Some(SetTime::At(OLD_TIME)),
+            Some(SetTime::At(OLD_TIME)),
+            true,
+        )
     }
 
     /// Mount control; skips the case when the target has none.
     pub fn mounts(&self) -> std::result::Result<&dyn MountControl, Failure> {
-        self.target.mounts().ok_or_else(|| Failure::skip("target cannot mount"))
+        self.target
+            .mounts()
+            .ok_or_else(|| Failure::skip("target cannot mount"))
     }
 
     /// Mounts a fresh file system on directory `rel`; the runner unmounts it after the
     /// case if the case did not. A target that cannot honour `options` skips the case.
-    pub fn mount_scratch(&self, rel: impl AsRef<[u8]>, options: ScratchMount) -> std::result::Result<(), Failure> {
+    pub fn mount_scratch(
+        &self,
+        rel: impl AsRef<[u8]>,
+        options: ScratchMount,
+    ) -> std::result::Result<(), Failure> {
         let path = self.path(rel);
         match self.mounts()?.mount_scratch(&path, options) {
             Ok(()) => {
                 self.mounted.lock().push(path);
                 Ok(())
             }
-            Err(e) if e.errno() == Errno::EOPNOTSUPP => Err(Failure::skip(format!("target cannot mount {options:?}"))),
+            Err(e) if e.errno() == Errno::EOPNOTSUPP => {
+                Err(Failure::skip(format!("target cannot mount {options:?}")))
+            }
             Err(e) => Err(Failure::unexpected("mount_scratch", &e)),
         }
     }
@@ -278,7 +314,9 @@ impl<'a> Ctx<'a> {
 
     /// Unmounts what the case left mounted, newest first.
     pub(crate) fn unmount_leftovers(&self) {
-        let Some(control) = self.target.mounts() else { return };
+        let Some(control) = self.target.mounts() else {
+            return;
+        };
         let leftovers = std::mem::take(&mut *self.mounted.lock());
         for path in leftovers.iter().rev() {
             let _ = control.unmount(path);

@@ -3,7 +3,10 @@
 use crate::target::{Entry, MountControl, ScratchMount, Target, TargetFile};
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
-use vfs_core::{AccessMask, Attr, Capabilities, Errno, Error, FileType, FsStat, OpenFlags, Result, SetTime, Timespec};
+use vfs_core::{
+    AccessMask, Attr, Capabilities, Errno, Error, FileType, FsStat, OpenFlags, Result, SetTime,
+    Timespec,
+};
 
 /// Runs the suite's calls as system calls on a temporary host directory.
 ///
@@ -20,11 +23,14 @@ impl KernelTarget {
     pub fn new() -> std::io::Result<KernelTarget> {
         // SAFETY: umask only changes the process's file-creation mask.
         unsafe { libc::umask(0) };
-        let base = tempfile::Builder::new().prefix("vfs-conformance-").tempdir()?;
+        let base = tempfile::Builder::new()
+            .prefix("vfs-conformance-")
+            .tempdir()?;
         let probe = base.path().join(".mount-probe");
         std::fs::create_dir(&probe)?;
         let probe = probe.as_os_str().as_bytes().to_vec();
-        let can_mount = mount_tmpfs(&probe, ScratchMount::default()).is_ok() && unmount_path(&probe).is_ok();
+        let can_mount =
+            mount_tmpfs(&probe, ScratchMount::default()).is_ok() && unmount_path(&probe).is_ok();
         let _ = std::fs::remove_dir(base.path().join(".mount-probe"));
         Ok(KernelTarget { base, can_mount })
     }
@@ -35,7 +41,14 @@ fn cpath(path: &[u8]) -> Result<CString> {
 }
 
 fn last_error() -> Error {
-    Error::from(Errno::from_raw(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)).unwrap_or(Errno::EIO))
+    Error::from(
+        Errno::from_raw(
+            std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
+        )
+        .unwrap_or(Errno::EIO),
+    )
 }
 
 fn check(ret: libc::c_int) -> Result<()> {
@@ -180,7 +193,11 @@ fn mount_tmpfs(path: &[u8], options: ScratchMount) -> Result<()> {
         data.push_str(&format!(",size={limit}"));
     }
     let data = CString::new(data).map_err(|_| Errno::EINVAL)?;
-    let flags = if options.read_only { libc::MS_RDONLY } else { 0 };
+    let flags = if options.read_only {
+        libc::MS_RDONLY
+    } else {
+        0
+    };
     // SAFETY: every pointer is a valid C string that outlives the call.
     check(unsafe {
         libc::mount(
@@ -224,7 +241,10 @@ impl Target for KernelTarget {
         // SAFETY: `c` is a valid C string.
         let fd = unsafe { libc::open(c.as_ptr(), open_flags(flags), mode as libc::c_uint) };
         check(fd)?;
-        Ok(Box::new(KernelFile { fd, path: path.to_vec() }))
+        Ok(Box::new(KernelFile {
+            fd,
+            path: path.to_vec(),
+        }))
     }
 
     fn stat(&self, path: &[u8]) -> Result<Attr> {
@@ -275,7 +295,8 @@ impl Target for KernelTarget {
         let c = cpath(path)?;
         let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
         // SAFETY: `buf` is writable for its whole length.
-        let n = check_size(unsafe { libc::readlink(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
+        let n =
+            check_size(unsafe { libc::readlink(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
         buf.truncate(n);
         Ok(buf)
     }
@@ -297,16 +318,37 @@ impl Target for KernelTarget {
         let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
         // SAFETY: valid C string; -1 (u32::MAX) leaves an id unchanged.
         check(unsafe {
-            libc::fchownat(libc::AT_FDCWD, c.as_ptr(), uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX), flags)
+            libc::fchownat(
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                uid.unwrap_or(u32::MAX),
+                gid.unwrap_or(u32::MAX),
+                flags,
+            )
         })
     }
 
-    fn utimens(&self, path: &[u8], atime: Option<SetTime>, mtime: Option<SetTime>, follow: bool) -> Result<()> {
+    fn utimens(
+        &self,
+        path: &[u8],
+        atime: Option<SetTime>,
+        mtime: Option<SetTime>,
+        follow: bool,
+    ) -> Result<()> {
         let c = cpath(path)?;
         let convert = |time: Option<SetTime>| match time {
-            None => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT },
-            Some(SetTime::Now) => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_NOW },
-            Some(SetTime::At(t)) => libc::timespec { tv_sec: t.sec, tv_nsec: t.nsec as i64 },
+            None => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            },
+            Some(SetTime::Now) => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_NOW,
+            },
+            Some(SetTime::At(t)) => libc::timespec {
+                tv_sec: t.sec,
+                tv_nsec: t.nsec as i64,
+            },
         };
         let times = [convert(atime), convert(mtime)];
         let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
@@ -317,7 +359,12 @@ impl Target for KernelTarget {
     fn read_dir(&self, path: &[u8]) -> Result<Vec<Entry>> {
         let c = cpath(path)?;
         // SAFETY: valid C string.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
         check(fd)?;
         list_fd(fd, Some(path))
     }
@@ -366,12 +413,26 @@ struct KernelFile {
 impl TargetFile for KernelFile {
     fn pread(&mut self, buf: &mut [u8], offset: u64) -> Result<usize> {
         // SAFETY: `buf` is writable for its length.
-        check_size(unsafe { libc::pread(self.fd, buf.as_mut_ptr().cast(), buf.len(), offset as libc::off_t) })
+        check_size(unsafe {
+            libc::pread(
+                self.fd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                offset as libc::off_t,
+            )
+        })
     }
 
     fn pwrite(&mut self, data: &[u8], offset: u64) -> Result<usize> {
         // SAFETY: `data` is readable for its length.
-        check_size(unsafe { libc::pwrite(self.fd, data.as_ptr().cast(), data.len(), offset as libc::off_t) })
+        check_size(unsafe {
+            libc::pwrite(
+                self.fd,
+                data.as_ptr().cast(),
+                data.len(),
+                offset as libc::off_t,
+            )
+        })
     }
 
     fn append(&mut self, data: &[u8]) -> Result<usize> {

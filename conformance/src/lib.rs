@@ -35,16 +35,29 @@ pub fn run_all(target: &dyn Target) -> Report {
 /// Runs the whole suite on a backend and panics listing every failure: the body of
 /// a backend's conformance test.
 pub fn assert_backend_conforms(harness: &BackendHarness) {
-    let target = harness.target().unwrap_or_else(|e| panic!("cannot make the backend: {e}"));
+    let target = harness
+        .target()
+        .unwrap_or_else(|e| panic!("cannot make the backend: {e}"));
     let report = run_all(&target);
-    let failures: Vec<String> = report.failures().map(|(name, failure)| format!("{name}: {failure}")).collect();
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}\n{}", failures.len(), failures.join("\n"), report.summary());
+    let failures: Vec<String> = report
+        .failures()
+        .map(|(name, failure)| format!("{name}: {failure}"))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}\n{}",
+        failures.len(),
+        failures.join("\n"),
+        report.summary()
+    );
 }
 
 /// Runs the random mode on a backend for `seed` and `ops` and panics with the
 /// shortest failing sequence if the backend diverges from the model.
 pub fn assert_backend_random(harness: &BackendHarness, seed: u64, ops: usize) {
-    let target = harness.target().unwrap_or_else(|e| panic!("cannot make the backend: {e}"));
+    let target = harness
+        .target()
+        .unwrap_or_else(|e| panic!("cannot make the backend: {e}"));
     if let Err(failure) = random::run(&target, seed, ops) {
         panic!("{failure}");
     }
@@ -79,9 +92,21 @@ macro_rules! conformance_tests {
 macro_rules! expect_errno {
     ($call:expr, $errno:expr) => {
         match $call {
-            Ok(_) => return Err($crate::Failure::wrong_errno(stringify!($call), $errno, None)),
+            Ok(_) => {
+                return Err($crate::Failure::wrong_errno(
+                    stringify!($call),
+                    $errno,
+                    None,
+                ))
+            }
             Err(e) if e.errno() == $errno => {}
-            Err(e) => return Err($crate::Failure::wrong_errno(stringify!($call), $errno, Some(&e))),
+            Err(e) => {
+                return Err($crate::Failure::wrong_errno(
+                    stringify!($call),
+                    $errno,
+                    Some(&e),
+                ))
+            }
         }
     };
 }

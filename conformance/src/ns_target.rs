@@ -5,8 +5,8 @@ use futures::executor::block_on;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use vfs_core::{
-    AccessMask, Attr, Caller, Capabilities, Errno, FileHandle, Filesystem, FsStat, MountOptions, Namespace, OpenFlags,
-    Result, SetAttr, SetTime,
+    AccessMask, Attr, Caller, Capabilities, Errno, FileHandle, Filesystem, FsStat, MountOptions,
+    Namespace, OpenFlags, Result, SetAttr, SetTime,
 };
 
 /// Makes fresh file systems of the backend under test.
@@ -25,14 +25,22 @@ pub struct BackendHarness {
 
 impl BackendHarness {
     /// A harness calling `make` for every file system the suite needs.
-    pub fn new(make: impl Fn(ScratchMount) -> Result<Arc<dyn Filesystem>> + Send + Sync + 'static) -> BackendHarness {
-        BackendHarness { make: Arc::new(make) }
+    pub fn new(
+        make: impl Fn(ScratchMount) -> Result<Arc<dyn Filesystem>> + Send + Sync + 'static,
+    ) -> BackendHarness {
+        BackendHarness {
+            make: Arc::new(make),
+        }
     }
 
     /// A namespace target whose root is a fresh instance.
     pub fn target(&self) -> Result<NamespaceTarget> {
         let fs = (self.make)(ScratchMount::default())?;
-        Ok(NamespaceTarget::new(Arc::new(Namespace::new(fs, MountOptions::default())), "/", Some(self.clone())))
+        Ok(NamespaceTarget::new(
+            Arc::new(Namespace::new(fs, MountOptions::default())),
+            "/",
+            Some(self.clone()),
+        ))
     }
 }
 
@@ -49,7 +57,11 @@ pub struct NamespaceTarget {
 impl NamespaceTarget {
     /// A target on `namespace` whose scratch directories go under the absolute
     /// directory `base`; `harness`, when given, makes file systems for mount cases.
-    pub fn new(namespace: Arc<Namespace>, base: &str, harness: Option<BackendHarness>) -> NamespaceTarget {
+    pub fn new(
+        namespace: Arc<Namespace>,
+        base: &str,
+        harness: Option<BackendHarness>,
+    ) -> NamespaceTarget {
         let caller = namespace.root_caller();
         NamespaceTarget {
             namespace,
@@ -91,7 +103,9 @@ impl Target for NamespaceTarget {
 
     fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
         let handle = block_on(self.namespace.open(&self.caller, path, flags, mode))?;
-        Ok(Box::new(NamespaceFile { handle: Some(handle) }))
+        Ok(Box::new(NamespaceFile {
+            handle: Some(handle),
+        }))
     }
 
     fn stat(&self, path: &[u8]) -> Result<Attr> {
@@ -135,17 +149,34 @@ impl Target for NamespaceTarget {
     }
 
     fn chmod(&self, path: &[u8], mode: u32) -> Result<()> {
-        let changes = SetAttr { mode: Some(mode & 0o7777), ..SetAttr::default() };
+        let changes = SetAttr {
+            mode: Some(mode & 0o7777),
+            ..SetAttr::default()
+        };
         block_on(self.namespace.setattr(&self.caller, path, &changes, true)).map(drop)
     }
 
     fn chown(&self, path: &[u8], uid: Option<u32>, gid: Option<u32>, follow: bool) -> Result<()> {
-        let changes = SetAttr { uid, gid, ..SetAttr::default() };
+        let changes = SetAttr {
+            uid,
+            gid,
+            ..SetAttr::default()
+        };
         block_on(self.namespace.setattr(&self.caller, path, &changes, follow)).map(drop)
     }
 
-    fn utimens(&self, path: &[u8], atime: Option<SetTime>, mtime: Option<SetTime>, follow: bool) -> Result<()> {
-        let changes = SetAttr { atime, mtime, ..SetAttr::default() };
+    fn utimens(
+        &self,
+        path: &[u8],
+        atime: Option<SetTime>,
+        mtime: Option<SetTime>,
+        follow: bool,
+    ) -> Result<()> {
+        let changes = SetAttr {
+            atime,
+            mtime,
+            ..SetAttr::default()
+        };
         block_on(self.namespace.setattr(&self.caller, path, &changes, follow)).map(drop)
     }
 
@@ -167,7 +198,9 @@ impl MountControl for NamespaceTarget {
     fn mount_scratch(&self, path: &[u8], options: ScratchMount) -> Result<()> {
         let harness = self.harness.as_ref().ok_or(Errno::EOPNOTSUPP)?;
         let fs = (harness.make)(options)?;
-        let mount_options = MountOptions { read_only: options.read_only };
+        let mount_options = MountOptions {
+            read_only: options.read_only,
+        };
         block_on(self.namespace.mount(&self.caller, path, fs, mount_options))
     }
 
@@ -226,8 +259,13 @@ impl TargetFile for NamespaceFile {
     }
 
     fn read_dir(&mut self) -> Result<Vec<Entry>> {
-        let entries = block_on(self.handle()?.read_dir_all())?;
-        Ok(entries.into_iter().map(entry_of).collect())
+        match block_on(self.handle()?.read_dir_all()) {
+            Ok(entries) => Ok(entries.into_iter().map(entry_of).collect()),
+            // A directory removed while open: getdents says ENOENT and C's readdir,
+            // which this call stands for, turns that into the end of the listing.
+            Err(e) if e.errno() == Errno::ENOENT => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     fn close(mut self: Box<Self>) -> Result<()> {

@@ -41,10 +41,12 @@ impl Report {
 
     /// The failures, with case names.
     pub fn failures(&self) -> impl Iterator<Item = (&str, &Failure)> {
-        self.results.iter().filter_map(|(name, outcome)| match outcome {
-            Outcome::Failed(failure) => Some((name.as_str(), failure)),
-            _ => None,
-        })
+        self.results
+            .iter()
+            .filter_map(|(name, outcome)| match outcome {
+                Outcome::Failed(failure) => Some((name.as_str(), failure)),
+                _ => None,
+            })
     }
 
     /// The summary line `conformance: N passed, M failed, K skipped`.
@@ -97,7 +99,12 @@ pub fn run_cases(
     report
 }
 
-fn run_one(target: &dyn Target, case: &Case, name: &str, capabilities: &vfs_core::Capabilities) -> Outcome {
+fn run_one(
+    target: &dyn Target,
+    case: &Case,
+    name: &str,
+    capabilities: &vfs_core::Capabilities,
+) -> Outcome {
     let missing = capabilities.missing(&case.requires);
     if !missing.is_empty() {
         return Outcome::Skipped(format!("needs {}", missing.join(", ")));
@@ -107,7 +114,9 @@ fn run_one(target: &dyn Target, case: &Case, name: &str, capabilities: &vfs_core
     }
     let root = match target.scratch_dir(&name.replace("::", "-")) {
         Ok(root) => root,
-        Err(e) => return Outcome::Failed(Failure::unexpected("creating the scratch directory", &e)),
+        Err(e) => {
+            return Outcome::Failed(Failure::unexpected("creating the scratch directory", &e))
+        }
     };
     let ctx = Ctx::new(target, root.clone());
     let result = catch_unwind(AssertUnwindSafe(|| (case.run)(&ctx)));

@@ -59,7 +59,13 @@ pub trait Target: Send + Sync {
     /// `chown` (`follow`) or `lchown`; `None` leaves that id unchanged.
     fn chown(&self, path: &[u8], uid: Option<u32>, gid: Option<u32>, follow: bool) -> Result<()>;
     /// `utimensat(path, [atime, mtime])`; `None` is `UTIME_OMIT`.
-    fn utimens(&self, path: &[u8], atime: Option<SetTime>, mtime: Option<SetTime>, follow: bool) -> Result<()>;
+    fn utimens(
+        &self,
+        path: &[u8],
+        atime: Option<SetTime>,
+        mtime: Option<SetTime>,
+        follow: bool,
+    ) -> Result<()>;
     /// The entries of directory `path` without `.` and `..`, in listing order.
     fn read_dir(&self, path: &[u8]) -> Result<Vec<Entry>>;
     /// `statvfs(path)`.

@@ -31,7 +31,10 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> ExitCode {
     let registry = backends::registry();
     let urls: Vec<String> = if args.urls.is_empty() {
-        backends::EMBEDDED_DEFAULTS.iter().map(|url| url.to_string()).collect()
+        backends::EMBEDDED_DEFAULTS
+            .iter()
+            .map(|url| url.to_string())
+            .collect()
     } else {
         args.urls.clone()
     };
@@ -64,12 +67,17 @@ fn check_cases(target: &conformance::NamespaceTarget, args: &CheckArgs) -> bool 
     let selection = Selection {
         name_contains: args.case.clone(),
     };
-    let report = run_cases(target, &cases::all(), &selection, &mut |name, outcome| match outcome {
-        Outcome::Failed(failure) => println!("FAIL {name}: {failure}"),
-        Outcome::Skipped(reason) if args.verbose => println!("skip {name}: {reason}"),
-        Outcome::Passed if args.verbose => println!("ok   {name}"),
-        _ => {}
-    });
+    let report = run_cases(
+        target,
+        &cases::all(),
+        &selection,
+        &mut |name, outcome| match outcome {
+            Outcome::Failed(failure) => println!("FAIL {name}: {failure}"),
+            Outcome::Skipped(reason) if args.verbose => println!("skip {name}: {reason}"),
+            Outcome::Passed if args.verbose => println!("ok   {name}"),
+            _ => {}
+        },
+    );
     println!("{}", report.summary());
     report.failed() == 0
 }

@@ -13,7 +13,11 @@ use std::process::ExitCode;
 
 /// Command-line interface of the VFS framework.
 #[derive(Parser)]
-#[command(name = "vfs", version, about = "Virtual file system framework: check backends against the conformance suite")]
+#[command(
+    name = "vfs",
+    version,
+    about = "Virtual file system framework: check backends against the conformance suite"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -211,14 +211,23 @@ mod tests {
 
     #[test]
     fn timespec_round_trips_through_system_time() {
-        for t in [Timespec::new(0, 0), Timespec::new(1_700_000_000, 5), Timespec::new(-2, 999_999_999)] {
+        for t in [
+            Timespec::new(0, 0),
+            Timespec::new(1_700_000_000, 5),
+            Timespec::new(-2, 999_999_999),
+        ] {
             assert_eq!(Timespec::from(SystemTime::from(t)), t);
         }
     }
 
     #[test]
     fn mode_bits_round_trip() {
-        for t in [FileType::Regular, FileType::Directory, FileType::Symlink, FileType::Fifo] {
+        for t in [
+            FileType::Regular,
+            FileType::Directory,
+            FileType::Symlink,
+            FileType::Fifo,
+        ] {
             assert_eq!(FileType::from_mode(t.mode_bits() | 0o755), Some(t));
         }
     }

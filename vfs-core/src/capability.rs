@@ -68,7 +68,11 @@ impl Capabilities {
     /// True when every capability in `required` is also in `self`.
     pub fn covers(&self, required: &Capabilities) -> bool {
         let have = self.as_array();
-        required.as_array().iter().zip(have).all(|(need, has)| !need || has)
+        required
+            .as_array()
+            .iter()
+            .zip(have)
+            .all(|(need, has)| !need || has)
     }
 
     /// The names of the capabilities in `required` that `self` lacks.
@@ -86,9 +90,11 @@ impl Capabilities {
     /// only writing exercises (appends, unlinking open files).
     pub fn validate(&self) -> Result<(), String> {
         if !self.write && (self.atomic_append || self.unlinked_open_files) {
-            return Err("a backend without `write` cannot declare `atomic_append` or \
+            return Err(
+                "a backend without `write` cannot declare `atomic_append` or \
                         `unlinked_open_files`"
-                .to_string());
+                    .to_string(),
+            );
         }
         Ok(())
     }

@@ -26,8 +26,16 @@ pub struct FileHandle {
 }
 
 impl FileHandle {
-    pub(crate) fn new(location: Location, file: Option<Arc<dyn OpenFile>>, flags: OpenFlags) -> FileHandle {
-        FileHandle { location, file, flags }
+    pub(crate) fn new(
+        location: Location,
+        file: Option<Arc<dyn OpenFile>>,
+        flags: OpenFlags,
+    ) -> FileHandle {
+        FileHandle {
+            location,
+            file,
+            flags,
+        }
     }
 
     /// The flags the file was opened with.
@@ -57,20 +65,21 @@ impl FileHandle {
 
     /// Reads at `offset` (`pread`).
     ///
-    /// Errors: `EBADF` (not open for reading), `EISDIR` (a directory), the backend's.
+    /// Errors: `EBADF` (not open for reading), `EISDIR` (a directory), `EINVAL` (the
+    /// range would end past `i64::MAX`), the backend's.
     pub async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        self.readable_file()?.read_at(offset, buf).await
+        let file = self.readable_file()?;
+        check_range(offset, buf.len())?;
+        file.read_at(offset, buf).await
     }
 
     /// Writes at `offset` (`pwrite`), ignoring `APPEND`.
     ///
-    /// Errors: `EBADF` (not open for writing), `EFBIG` (the write would end past
+    /// Errors: `EBADF` (not open for writing), `EINVAL` (the write would end past
     /// `i64::MAX`), the backend's.
     pub async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
         let file = self.writable_file()?;
-        if offset.checked_add(data.len() as u64).is_none_or(|end| end > i64::MAX as u64) {
-            return Err(Errno::EFBIG.with(format!("write of {} bytes at offset {offset}", data.len())));
-        }
+        check_range(offset, data.len())?;
         file.write_at(offset, data).await
     }
 
@@ -100,7 +109,14 @@ impl FileHandle {
         };
         truncate_checks(&self.location, length)?;
         file.flush().await?;
-        self.location.vnode.setattr(&SetAttr { size: Some(length), ..SetAttr::default() }).await.map(drop)
+        self.location
+            .vnode
+            .setattr(&SetAttr {
+                size: Some(length),
+                ..SetAttr::default()
+            })
+            .await
+            .map(drop)
     }
 
     /// Attributes (`fstat`).
@@ -117,7 +133,10 @@ impl FileHandle {
     pub async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
         if let Some(length) = changes.size {
             self.truncate(length).await?;
-            let rest = SetAttr { size: None, ..changes.clone() };
+            let rest = SetAttr {
+                size: None,
+                ..changes.clone()
+            };
             if rest.is_empty() {
                 return self.getattr().await;
             }
@@ -144,7 +163,10 @@ impl FileHandle {
         if self.location.vnode.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR.into());
         }
-        self.location.vnode.readdir(cookie, max_entries.max(1)).await
+        self.location
+            .vnode
+            .readdir(cookie, max_entries.max(1))
+            .await
     }
 
     /// The whole listing of this directory.
@@ -178,6 +200,21 @@ impl FileHandle {
         let released = file.release().await;
         flushed.and(released)
     }
+}
+
+/// What Linux's `rw_verify_area` checks before any `pread`/`pwrite`: the range
+/// must end within `off_t`, else `EINVAL` (not `EFBIG`, which is a file system's own
+/// size limit).
+fn check_range(offset: u64, len: usize) -> Result<()> {
+    if offset
+        .checked_add(len as u64)
+        .is_none_or(|end| end > i64::MAX as u64)
+    {
+        return Err(Errno::EINVAL.with(format!(
+            "{len} bytes at offset {offset} end past the largest off_t"
+        )));
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for FileHandle {

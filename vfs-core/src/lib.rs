@@ -26,6 +26,7 @@ mod registry;
 mod resolve;
 mod vnode;
 
+pub use async_trait::async_trait;
 pub use attr::{Attr, FileType, FsStat, NewNode, SetAttr, SetTime, Timespec};
 pub use capability::Capabilities;
 pub use errno::{errno_of_io, Errno, Error, Result};
@@ -41,4 +42,3 @@ pub use registry::{BackendFactory, Registry};
 pub use resolve::{check_path, MAX_SYMLINKS};
 pub use url::Url;
 pub use vnode::{DirEntry, DirPage, Vnode};
-pub use async_trait::async_trait;

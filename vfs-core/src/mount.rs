@@ -57,10 +57,7 @@ impl Mount {
     /// Fails with `EROFS` unless changes are allowed on this mount.
     pub fn check_writable(&self) -> Result<()> {
         if self.options.read_only || !self.capabilities.write {
-            return Err(Errno::EROFS.with(format!(
-                "{} is mounted read-only",
-                self.path
-            )));
+            return Err(Errno::EROFS.with(format!("{} is mounted read-only", self.path)));
         }
         Ok(())
     }
@@ -109,7 +106,12 @@ impl Location {
 
 impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Location(mount {} ino {})", self.mount.id, self.vnode.ino())
+        write!(
+            f,
+            "Location(mount {} ino {})",
+            self.mount.id,
+            self.vnode.ino()
+        )
     }
 }
 

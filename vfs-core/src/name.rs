@@ -44,19 +44,32 @@ impl Name {
             return Err(Error::new(Errno::EINVAL, "empty name"));
         }
         if bytes == b"." || bytes == b".." {
-            return Err(Error::new(Errno::EINVAL, format!("'{}' is not a name", shown())));
+            return Err(Error::new(
+                Errno::EINVAL,
+                format!("'{}' is not a name", shown()),
+            ));
         }
         if bytes.len() > NAME_MAX {
             return Err(Error::new(
                 Errno::ENAMETOOLONG,
-                format!("name of {} bytes (max {NAME_MAX}): '{}...'", bytes.len(), shown()),
+                format!(
+                    "name of {} bytes (max {NAME_MAX}): '{}...'",
+                    bytes.len(),
+                    shown()
+                ),
             ));
         }
         if bytes.contains(&b'/') {
-            return Err(Error::new(Errno::EINVAL, format!("name '{}' contains '/'", shown())));
+            return Err(Error::new(
+                Errno::EINVAL,
+                format!("name '{}' contains '/'", shown()),
+            ));
         }
         if bytes.contains(&0) {
-            return Err(Error::new(Errno::EINVAL, format!("name '{}' contains NUL", shown())));
+            return Err(Error::new(
+                Errno::EINVAL,
+                format!("name '{}' contains NUL", shown()),
+            ));
         }
         Ok(())
     }
@@ -119,7 +132,10 @@ mod tests {
             assert_eq!(Name::new(bad).unwrap_err().errno(), errno, "{bad:?}");
         }
         assert!(Name::new([b'x'; 255]).is_ok());
-        assert_eq!(Name::new([b'x'; 256]).unwrap_err().errno(), Errno::ENAMETOOLONG);
+        assert_eq!(
+            Name::new([b'x'; 256]).unwrap_err().errno(),
+            Errno::ENAMETOOLONG
+        );
         assert!(Name::new("...").is_ok());
         assert!(Name::new([0xff, 0xfe]).is_ok());
     }

@@ -85,7 +85,12 @@ impl Namespace {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL` (NUL in path),
     /// `EIO`.
-    pub async fn resolve(&self, caller: &Caller, path: impl AsRef<[u8]>, follow: bool) -> Result<Location> {
+    pub async fn resolve(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        follow: bool,
+    ) -> Result<Location> {
         self.walker().walk(&caller.cwd, path.as_ref(), follow).await
     }
 
@@ -102,13 +107,19 @@ impl Namespace {
         let path = path.as_ref();
         let covered = self.resolve(caller, path, true).await?;
         if covered.vnode.file_type() != FileType::Directory {
-            return Err(Errno::ENOTDIR.with(format!("mount point '{}'", String::from_utf8_lossy(path))));
+            return Err(
+                Errno::ENOTDIR.with(format!("mount point '{}'", String::from_utf8_lossy(path)))
+            );
         }
         if let Err(problem) = fs.capabilities().validate() {
             return Err(Errno::EINVAL.with(format!("{}: {problem}", fs.describe())));
         }
-        self.table
-            .attach(covered, fs, options, String::from_utf8_lossy(path).into_owned());
+        self.table.attach(
+            covered,
+            fs,
+            options,
+            String::from_utf8_lossy(path).into_owned(),
+        );
         Ok(())
     }
 
@@ -141,14 +152,22 @@ impl Namespace {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL`, `EIO`.
     pub async fn stat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        self.resolve(caller, path, true).await?.vnode.getattr().await
+        self.resolve(caller, path, true)
+            .await?
+            .vnode
+            .getattr()
+            .await
     }
 
     /// Attributes of what `path` names, not following a final symlink (`lstat`).
     ///
     /// Errors: as [`Namespace::stat`].
     pub async fn lstat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        self.resolve(caller, path, false).await?.vnode.getattr().await
+        self.resolve(caller, path, false)
+            .await?
+            .vnode
+            .getattr()
+            .await
     }
 
     /// Opens (and with `CREATE` creates) `path`. `mode` is the final permission mode
@@ -159,43 +178,79 @@ impl Namespace {
     /// name); `ELOOP` (`NOFOLLOW` on a symlink); `EROFS` (creating or writing on a
     /// read-only mount); `ENOTDIR` (`DIRECTORY` on a non-directory); `EISDIR`
     /// (writing a directory); `ENXIO` (a socket); then the backend's.
-    pub async fn open(&self, caller: &Caller, path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Result<FileHandle> {
+    pub async fn open(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<FileHandle> {
         let path = path.as_ref();
         let mut walker = self.walker();
         let (location, created) = if flags.contains(OpenFlags::CREATE) {
-            self.open_or_create(&mut walker, caller, path, flags, mode).await?
+            self.open_or_create(&mut walker, caller, path, flags, mode)
+                .await?
         } else {
-            let location = walker.walk(&caller.cwd, path, !flags.contains(OpenFlags::NOFOLLOW)).await?;
+            let location = walker
+                .walk(&caller.cwd, path, !flags.contains(OpenFlags::NOFOLLOW))
+                .await?;
             (location, false)
         };
         let file_type = location.vnode.file_type();
         if file_type == FileType::Symlink {
-            return Err(Errno::ELOOP.with(format!("'{}' is a symlink (O_NOFOLLOW)", String::from_utf8_lossy(path))));
+            return Err(Errno::ELOOP.with(format!(
+                "'{}' is a symlink (O_NOFOLLOW)",
+                String::from_utf8_lossy(path)
+            )));
         }
         if flags.contains(OpenFlags::DIRECTORY) && file_type != FileType::Directory {
-            return Err(Errno::ENOTDIR.with(format!("'{}' (O_DIRECTORY)", String::from_utf8_lossy(path))));
+            return Err(
+                Errno::ENOTDIR.with(format!("'{}' (O_DIRECTORY)", String::from_utf8_lossy(path)))
+            );
         }
         if file_type == FileType::Directory {
             if flags.contains(OpenFlags::CREATE) {
-                return Err(Errno::EISDIR.with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path))));
+                return Err(
+                    Errno::EISDIR.with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path)))
+                );
             }
-            if flags.writable() {
-                return Err(Errno::EISDIR.with(format!("'{}' opened for writing", String::from_utf8_lossy(path))));
+            // O_TRUNC asks for write access too (Linux's may_open).
+            if flags.writable() || flags.contains(OpenFlags::TRUNCATE) {
+                return Err(Errno::EISDIR.with(format!(
+                    "'{}' opened for writing",
+                    String::from_utf8_lossy(path)
+                )));
             }
             return Ok(FileHandle::new(location, None, flags));
         }
         if file_type != FileType::Regular {
             // Special files get their own open semantics when backends can make them.
-            return Err(Errno::ENXIO.with(format!("'{}' is a {:?}", String::from_utf8_lossy(path), file_type)));
+            return Err(Errno::ENXIO.with(format!(
+                "'{}' is a {:?}",
+                String::from_utf8_lossy(path),
+                file_type
+            )));
         }
         let truncate = flags.contains(OpenFlags::TRUNCATE) && !created;
         if !created && (flags.writable() || truncate) {
             location.mount.check_writable()?;
         }
         if truncate {
-            location.vnode.setattr(&SetAttr { size: Some(0), ..SetAttr::default() }).await?;
+            location
+                .vnode
+                .setattr(&SetAttr {
+                    size: Some(0),
+                    ..SetAttr::default()
+                })
+                .await?;
         }
-        let passed = flags & (OpenFlags::READ | OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::SYNC | OpenFlags::DSYNC | OpenFlags::NOATIME);
+        let passed = flags
+            & (OpenFlags::READ
+                | OpenFlags::WRITE
+                | OpenFlags::APPEND
+                | OpenFlags::SYNC
+                | OpenFlags::DSYNC
+                | OpenFlags::NOATIME);
         let file = location.vnode.open(passed).await?;
         Ok(FileHandle::new(location, Some(file), flags))
     }
@@ -216,14 +271,19 @@ impl Namespace {
         loop {
             let name = match &parent.last {
                 LastComponent::Normal(name) if !parent.trailing_slash => name.clone(),
-                _ => return Err(Errno::EISDIR.with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path)))),
+                _ => {
+                    return Err(Errno::EISDIR
+                        .with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path))))
+                }
             };
             match walker.step(&parent.dir, name.as_bytes()).await {
                 Ok(existing) => {
                     if exclusive {
                         return Err(Errno::EEXIST.with(format!("'{name}' (O_EXCL)")));
                     }
-                    if existing.vnode.file_type() != FileType::Symlink || flags.contains(OpenFlags::NOFOLLOW) {
+                    if existing.vnode.file_type() != FileType::Symlink
+                        || flags.contains(OpenFlags::NOFOLLOW)
+                    {
                         return Ok((existing, false));
                     }
                     let target = walker.read_target(&existing).await?;
@@ -231,10 +291,15 @@ impl Namespace {
                 }
                 Err(e) if e.errno() == Errno::ENOENT => {
                     parent.dir.mount.check_writable()?;
-                    let attrs = self.new_node(&parent.dir, &caller.creds, mode & 0o7777, false).await?;
+                    let attrs = self
+                        .new_node(&parent.dir, &caller.creds, mode & 0o7777, false)
+                        .await?;
                     match parent.dir.vnode.create(&name, &attrs, true).await {
                         Ok(vnode) => {
-                            let location = Location { mount: parent.dir.mount.clone(), vnode };
+                            let location = Location {
+                                mount: parent.dir.mount.clone(),
+                                vnode,
+                            };
                             return Ok((location, true));
                         }
                         // Lost a race with another creator: look again.
@@ -250,8 +315,18 @@ impl Namespace {
     /// The owner and mode of a node created in `dir`: the caller's uid, the caller's
     /// gid unless `dir` is set-group-ID (then its gid, and a new directory inherits
     /// the bit), as Linux's `inode_init_owner` does.
-    async fn new_node(&self, dir: &Location, creds: &Credentials, mode: u32, is_dir: bool) -> Result<NewNode> {
-        let mut node = NewNode { mode, uid: creds.uid, gid: creds.gid };
+    async fn new_node(
+        &self,
+        dir: &Location,
+        creds: &Credentials,
+        mode: u32,
+        is_dir: bool,
+    ) -> Result<NewNode> {
+        let mut node = NewNode {
+            mode,
+            uid: creds.uid,
+            gid: creds.gid,
+        };
         if dir.mount.capabilities().permissions {
             let dir_attr = dir.vnode.getattr().await?;
             if dir_attr.mode & 0o2000 != 0 {
@@ -266,7 +341,10 @@ impl Namespace {
 
     /// The node `name` in `dir` as the backend has it, mounts not crossed.
     async fn lookup_here(dir: &Location, name: &Name) -> Result<Arc<dyn Vnode>> {
-        dir.vnode.lookup(name).await.map_err(|e| e.context_prefix(format_args!("'{name}'")))
+        dir.vnode
+            .lookup(name)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("'{name}'")))
     }
 
     /// Fails as `filename_create` does when the last component of a path to be
@@ -277,7 +355,8 @@ impl Namespace {
         let LastComponent::Normal(name) = &parent.last else {
             return Err(Errno::EEXIST.into());
         };
-        let must_look = (parent.trailing_slash && !wants_dir) || parent.dir.mount.check_writable().is_err();
+        let must_look =
+            (parent.trailing_slash && !wants_dir) || parent.dir.mount.check_writable().is_err();
         if must_look {
             match Self::lookup_here(&parent.dir, name).await {
                 Ok(_) => return Err(Errno::EEXIST.with(format!("'{name}'"))),
@@ -296,10 +375,21 @@ impl Namespace {
     ///
     /// Errors: resolution errors, `EEXIST`, `EROFS`, `ENOSPC`, `EMLINK`, `EIO`.
     pub async fn mkdir(&self, caller: &Caller, path: impl AsRef<[u8]>, mode: u32) -> Result<()> {
-        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let parent = self
+            .walker()
+            .walk_parent(&caller.cwd, path.as_ref())
+            .await?;
         let name = Self::creatable_name(&parent, true).await?;
-        let attrs = self.new_node(&parent.dir, &caller.creds, mode & 0o1777, true).await?;
-        parent.dir.vnode.mkdir(&name, &attrs).await.map(drop).map_err(|e| e.context_prefix(format_args!("mkdir '{name}'")))
+        let attrs = self
+            .new_node(&parent.dir, &caller.creds, mode & 0o1777, true)
+            .await?;
+        parent
+            .dir
+            .vnode
+            .mkdir(&name, &attrs)
+            .await
+            .map(drop)
+            .map_err(|e| e.context_prefix(format_args!("mkdir '{name}'")))
     }
 
     /// Creates symlink `path` pointing at `target`.
@@ -307,21 +397,39 @@ impl Namespace {
     /// Errors: `ENOENT` (empty target), `ENAMETOOLONG` (target of [`PATH_MAX`] bytes
     /// or more), `EINVAL` (NUL in target), resolution errors, `EEXIST`, `EROFS`,
     /// `EPERM` (no symlinks on this backend), `ENOSPC`, `EIO`.
-    pub async fn symlink(&self, caller: &Caller, target: impl AsRef<[u8]>, path: impl AsRef<[u8]>) -> Result<()> {
+    pub async fn symlink(
+        &self,
+        caller: &Caller,
+        target: impl AsRef<[u8]>,
+        path: impl AsRef<[u8]>,
+    ) -> Result<()> {
         let target = target.as_ref();
         if target.is_empty() {
             return Err(Errno::ENOENT.with("empty symlink target"));
         }
         if target.len() >= PATH_MAX {
-            return Err(Errno::ENAMETOOLONG.with(format!("symlink target of {} bytes", target.len())));
+            return Err(
+                Errno::ENAMETOOLONG.with(format!("symlink target of {} bytes", target.len()))
+            );
         }
         if target.contains(&0) {
             return Err(Errno::EINVAL.with("symlink target contains a NUL byte"));
         }
-        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let parent = self
+            .walker()
+            .walk_parent(&caller.cwd, path.as_ref())
+            .await?;
         let name = Self::creatable_name(&parent, false).await?;
-        let attrs = self.new_node(&parent.dir, &caller.creds, 0o777, false).await?;
-        parent.dir.vnode.symlink(&name, target, &attrs).await.map(drop).map_err(|e| e.context_prefix(format_args!("symlink '{name}'")))
+        let attrs = self
+            .new_node(&parent.dir, &caller.creds, 0o777, false)
+            .await?;
+        parent
+            .dir
+            .vnode
+            .symlink(&name, target, &attrs)
+            .await
+            .map(drop)
+            .map_err(|e| e.context_prefix(format_args!("symlink '{name}'")))
     }
 
     /// Adds hard link `new` to the non-directory `old` (a final symlink in `old` is
@@ -330,18 +438,35 @@ impl Namespace {
     /// Errors: resolution errors of either path, `EEXIST`, `EROFS`, `EXDEV` (across
     /// mounts), `EPERM` (a directory, or no hard links on this backend), `EMLINK`,
     /// `ENOSPC`, `EIO`.
-    pub async fn link(&self, caller: &Caller, old: impl AsRef<[u8]>, new: impl AsRef<[u8]>) -> Result<()> {
+    pub async fn link(
+        &self,
+        caller: &Caller,
+        old: impl AsRef<[u8]>,
+        new: impl AsRef<[u8]>,
+    ) -> Result<()> {
         let mut walker = self.walker();
         let target = walker.walk(&caller.cwd, old.as_ref(), false).await?;
         let parent = self.walker().walk_parent(&caller.cwd, new.as_ref()).await?;
         let name = Self::creatable_name(&parent, false).await?;
+        // An existing new name is EEXIST before EXDEV and EPERM (`filename_create`
+        // runs before `vfs_link`'s checks).
+        match Self::lookup_here(&parent.dir, &name).await {
+            Ok(_) => return Err(Errno::EEXIST.with(format!("'{name}'"))),
+            Err(e) if e.errno() != Errno::ENOENT => return Err(e),
+            Err(_) => {}
+        }
         if target.mount.id() != parent.dir.mount.id() {
             return Err(Errno::EXDEV.with("link across mounts"));
         }
         if target.vnode.file_type() == FileType::Directory {
             return Err(Errno::EPERM.with("hard link to a directory"));
         }
-        parent.dir.vnode.link(&name, &target.vnode).await.map_err(|e| e.context_prefix(format_args!("link '{name}'")))
+        parent
+            .dir
+            .vnode
+            .link(&name, &target.vnode)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("link '{name}'")))
     }
 
     /// Removes the non-directory `path`.
@@ -350,7 +475,10 @@ impl Namespace {
     /// `ENOENT`, `ENOTDIR` (trailing slash on a non-directory), `EBUSY` (a mount
     /// point), `EIO`.
     pub async fn unlink(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
-        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let parent = self
+            .walker()
+            .walk_parent(&caller.cwd, path.as_ref())
+            .await?;
         let LastComponent::Normal(name) = &parent.last else {
             return Err(Errno::EISDIR.into());
         };
@@ -366,7 +494,12 @@ impl Namespace {
         if self.table.is_covered(&parent.dir.mount, node.ino()) {
             return Err(Errno::EBUSY.with(format!("'{name}' is a mount point")));
         }
-        parent.dir.vnode.unlink(name).await.map_err(|e| e.context_prefix(format_args!("unlink '{name}'")))
+        parent
+            .dir
+            .vnode
+            .unlink(name)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("unlink '{name}'")))
     }
 
     /// Removes the empty directory `path`.
@@ -375,7 +508,10 @@ impl Namespace {
     /// `EBUSY` (`/` or a mount point), `EROFS`, `ENOENT`, `ENOTDIR`, `ENOTEMPTY`,
     /// `EIO`.
     pub async fn rmdir(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
-        let parent = self.walker().walk_parent(&caller.cwd, path.as_ref()).await?;
+        let parent = self
+            .walker()
+            .walk_parent(&caller.cwd, path.as_ref())
+            .await?;
         let name = match &parent.last {
             LastComponent::Normal(name) => name,
             LastComponent::Dot => return Err(Errno::EINVAL.with("rmdir of '.'")),
@@ -390,7 +526,12 @@ impl Namespace {
         if self.table.is_covered(&parent.dir.mount, node.ino()) {
             return Err(Errno::EBUSY.with(format!("'{name}' is a mount point")));
         }
-        parent.dir.vnode.rmdir(name).await.map_err(|e| e.context_prefix(format_args!("rmdir '{name}'")))
+        parent
+            .dir
+            .vnode
+            .rmdir(name)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("rmdir '{name}'")))
     }
 
     /// Renames `old` to `new`, atomically replacing `new`.
@@ -400,13 +541,20 @@ impl Namespace {
     /// on either side); `EROFS`; `ENOENT` (no `old`); `ENOTDIR` (trailing slash on a
     /// non-directory); then the backend's: `EINVAL` (into its own subtree), `ENOTDIR`,
     /// `EISDIR`, `ENOTEMPTY`, `ENOSPC`, `EIO`.
-    pub async fn rename(&self, caller: &Caller, old: impl AsRef<[u8]>, new: impl AsRef<[u8]>) -> Result<()> {
+    pub async fn rename(
+        &self,
+        caller: &Caller,
+        old: impl AsRef<[u8]>,
+        new: impl AsRef<[u8]>,
+    ) -> Result<()> {
         let from = self.walker().walk_parent(&caller.cwd, old.as_ref()).await?;
         let to = self.walker().walk_parent(&caller.cwd, new.as_ref()).await?;
         if from.dir.mount.id() != to.dir.mount.id() {
             return Err(Errno::EXDEV.with("rename across mounts"));
         }
-        let (LastComponent::Normal(old_name), LastComponent::Normal(new_name)) = (&from.last, &to.last) else {
+        let (LastComponent::Normal(old_name), LastComponent::Normal(new_name)) =
+            (&from.last, &to.last)
+        else {
             return Err(Errno::EBUSY.with("rename of '.', '..' or '/'"));
         };
         from.dir.mount.check_writable()?;
@@ -452,10 +600,22 @@ impl Namespace {
     ///
     /// Errors: resolution errors, `EISDIR`, `EINVAL` (not a regular file, or a length
     /// over `i64::MAX`), `EROFS`, `EFBIG`, `ENOSPC`, `EIO`.
-    pub async fn truncate(&self, caller: &Caller, path: impl AsRef<[u8]>, length: u64) -> Result<()> {
+    pub async fn truncate(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        length: u64,
+    ) -> Result<()> {
         let location = self.resolve(caller, path, true).await?;
         truncate_checks(&location, length)?;
-        location.vnode.setattr(&SetAttr { size: Some(length), ..SetAttr::default() }).await.map(drop)
+        location
+            .vnode
+            .setattr(&SetAttr {
+                size: Some(length),
+                ..SetAttr::default()
+            })
+            .await
+            .map(drop)
     }
 
     /// Changes attributes of `path` (chmod, chown, utimensat), following a final
@@ -463,7 +623,13 @@ impl Namespace {
     ///
     /// Errors: resolution errors, `EROFS`, then as [`Namespace::truncate`] for a size,
     /// and the backend's (`EPERM`, `EOPNOTSUPP` for a mode on a symlink, `EIO`).
-    pub async fn setattr(&self, caller: &Caller, path: impl AsRef<[u8]>, changes: &SetAttr, follow: bool) -> Result<Attr> {
+    pub async fn setattr(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        changes: &SetAttr,
+        follow: bool,
+    ) -> Result<Attr> {
         let location = self.resolve(caller, path, follow).await?;
         match changes.size {
             Some(length) => truncate_checks(&location, length)?,
@@ -477,7 +643,9 @@ impl Namespace {
     /// Errors: resolution errors, `ENOTDIR`, `EIO`.
     pub async fn read_dir(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Vec<DirEntry>> {
         let location = self.resolve(caller, path, true).await?;
-        FileHandle::new(location, None, OpenFlags::RDONLY).read_dir_all().await
+        FileHandle::new(location, None, OpenFlags::RDONLY)
+            .read_dir_all()
+            .await
     }
 
     /// Space figures of the file system holding `path`.
@@ -493,7 +661,12 @@ impl Namespace {
     ///
     /// Errors: resolution errors, `EROFS` (write access on a read-only mount),
     /// `EACCES`, `EIO`.
-    pub async fn access(&self, caller: &Caller, path: impl AsRef<[u8]>, mask: AccessMask) -> Result<()> {
+    pub async fn access(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        mask: AccessMask,
+    ) -> Result<()> {
         let location = self.resolve(caller, path, true).await?;
         if mask.contains(AccessMask::WRITE) && location.vnode.file_type() != FileType::Symlink {
             location.mount.check_writable()?;

@@ -58,7 +58,8 @@ impl Registry {
     /// Errors: `EINVAL` for a malformed URL, `ENODEV` for a scheme nobody registered;
     /// the context names the URL and the problem.
     pub fn resolve(&self, url: &str) -> Result<(Url, Arc<dyn BackendFactory>)> {
-        let parsed = Url::parse(url).map_err(|e| Errno::EINVAL.with(format!("malformed URL '{url}': {e}")))?;
+        let parsed = Url::parse(url)
+            .map_err(|e| Errno::EINVAL.with(format!("malformed URL '{url}': {e}")))?;
         let factory = self.factories.read().get(parsed.scheme()).cloned();
         match factory {
             Some(factory) => Ok((parsed, factory)),
@@ -75,7 +76,10 @@ impl Registry {
     /// Errors: as [`Registry::resolve`], then the factory's.
     pub async fn mount(&self, url: &str) -> Result<Arc<dyn Filesystem>> {
         let (parsed, factory) = self.resolve(url)?;
-        factory.mount(&parsed).await.map_err(|e| e.context_prefix(url))
+        factory
+            .mount(&parsed)
+            .await
+            .map_err(|e| e.context_prefix(url))
     }
 }
 
@@ -88,7 +92,9 @@ mod tests {
         let registry = Registry::new();
         let malformed = registry.resolve("no scheme here").err().unwrap();
         assert_eq!(malformed.errno(), Errno::EINVAL);
-        assert!(malformed.to_string().contains("malformed URL 'no scheme here'"));
+        assert!(malformed
+            .to_string()
+            .contains("malformed URL 'no scheme here'"));
         let unknown = registry.resolve("zip://archive").err().unwrap();
         assert_eq!(unknown.errno(), Errno::ENODEV);
         assert!(unknown.to_string().contains("unknown URL scheme 'zip'"));

@@ -84,7 +84,12 @@ impl<'a> Walker<'a> {
     /// Resolves `path` from `start` (or the root, when absolute) to the node it names.
     /// A symlink as last component is followed when `follow_last` is set or the path
     /// ends with `/`.
-    pub async fn walk(&mut self, start: &Location, path: &[u8], follow_last: bool) -> Result<Location> {
+    pub async fn walk(
+        &mut self,
+        start: &Location,
+        path: &[u8],
+        follow_last: bool,
+    ) -> Result<Location> {
         check_path(path)?;
         let start = self.start_for(start, path);
         let must_be_dir = path.ends_with(b"/");
@@ -202,7 +207,9 @@ impl<'a> Walker<'a> {
             }
             let next = self.step(&current, &part).await?;
             let is_last = parts.is_empty();
-            if next.vnode.file_type() == FileType::Symlink && (!is_last || follow_last || must_be_dir) {
+            if next.vnode.file_type() == FileType::Symlink
+                && (!is_last || follow_last || must_be_dir)
+            {
                 let target = self.read_target(&next).await?;
                 if is_last && target.ends_with(b"/") {
                     must_be_dir = true;

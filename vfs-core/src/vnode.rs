@@ -7,6 +7,7 @@ use crate::name::Name;
 use crate::open_file::OpenFile;
 use crate::permission::check_access;
 use async_trait::async_trait;
+use std::any::Any;
 use std::sync::Arc;
 
 /// One entry of a directory listing.
@@ -44,8 +45,12 @@ pub struct DirPage {
 ///
 /// Errnos are listed in the order Linux checks them; a backend that can detect two
 /// errors returns the first listed.
+///
+/// `Any` is a supertrait so a backend can recognise its own nodes among those handed
+/// back to it (a `link` target, a `rename` destination): upcast the
+/// `Arc<dyn Vnode>` to `Arc<dyn Any + Send + Sync>` and downcast.
 #[async_trait]
-pub trait Vnode: Send + Sync + 'static {
+pub trait Vnode: Any + Send + Sync + 'static {
     /// Inode number: stable for the node's life and unique within its file system.
     /// The namespace keys mount points on it.
     fn ino(&self) -> u64;
@@ -93,7 +98,12 @@ pub trait Vnode: Send + Sync + 'static {
     ///
     /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `ENOSPC`, `EDQUOT`,
     /// `EIO`.
-    async fn create(&self, name: &Name, attrs: &NewNode, exclusive: bool) -> Result<Arc<dyn Vnode>> {
+    async fn create(
+        &self,
+        name: &Name,
+        attrs: &NewNode,
+        exclusive: bool,
+    ) -> Result<Arc<dyn Vnode>> {
         let _ = (name, attrs, exclusive);
         Err(Errno::EOPNOTSUPP.into())
     }
@@ -171,7 +181,7 @@ pub trait Vnode: Send + Sync + 'static {
     /// `.` and `..` are not listed; the frontends add them.
     ///
     /// Errors: `EINVAL` (a cookie the backend no longer honours), `ENOENT` (this
-    /// directory was removed), `EIO`.
+    /// directory was removed, as Linux's getdents reports it), `EIO`.
     async fn readdir(&self, cookie: u64, max_entries: usize) -> Result<DirPage>;
 
     /// Opens this regular file. `flags` carries the access mode and `APPEND`, `SYNC`,

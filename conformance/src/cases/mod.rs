@@ -1,6 +1,16 @@
 //! Every case, one file per area.
 
-use crate::case::Case;
+use crate::case::{Case, CaseResult};
+use crate::ctx::{Ctx, OLD_TIME};
+use crate::{check, ensure};
+
+/// The cases of one area, each named after its body function:
+/// `area_cases![Mkdir; needs::WRITE => creates_empty_directory, ...]`.
+macro_rules! area_cases {
+    ($area:ident; $($requires:expr => $run:ident),* $(,)?) => {
+        vec![$($crate::case::Case::new($crate::case::Area::$area, stringify!($run), $requires, $run)),*]
+    };
+}
 
 mod link;
 mod mkdir;
@@ -38,6 +48,32 @@ pub fn all() -> Vec<Case> {
     .concat()
 }
 
+/// Ages directory `dir`, runs `op`, and checks that `op` updated `dir`'s mtime and
+/// ctime (ctime no older than before, and no older than the new mtime).
+pub(super) fn changes_dir_times(
+    ctx: &Ctx,
+    dir: &str,
+    op: impl FnOnce() -> vfs_core::Result<()>,
+) -> CaseResult {
+    check!(ctx.age(dir));
+    let before = check!(ctx.stat(dir));
+    check!(op());
+    let after = check!(ctx.stat(dir));
+    ensure!(
+        after.mtime > OLD_TIME,
+        "mtime of {dir} not updated: {:?}",
+        after.mtime
+    );
+    ensure!(
+        after.ctime >= before.ctime && after.ctime >= after.mtime,
+        "ctime of {dir} not updated: {:?} before, {:?} after (mtime {:?})",
+        before.ctime,
+        after.ctime,
+        after.mtime
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -46,7 +82,11 @@ mod tests {
     fn case_names_are_unique() {
         let mut seen = HashSet::new();
         for case in super::all() {
-            assert!(seen.insert(case.full_name()), "duplicate case {}", case.full_name());
+            assert!(
+                seen.insert(case.full_name()),
+                "duplicate case {}",
+                case.full_name()
+            );
         }
     }
 }

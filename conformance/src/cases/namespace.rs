@@ -9,44 +9,174 @@ use crate::target::ScratchMount;
 use crate::{check, ensure, ensure_eq, expect_errno};
 use vfs_core::{AccessMask, Errno, OpenFlags};
 
-const RW: ScratchMount = ScratchMount { read_only: false, size_limit: None };
-const RO: ScratchMount = ScratchMount { read_only: true, size_limit: None };
+const RW: ScratchMount = ScratchMount {
+    read_only: false,
+    size_limit: None,
+};
+const RO: ScratchMount = ScratchMount {
+    read_only: true,
+    size_limit: None,
+};
 const LIMIT: u64 = 1 << 20;
 
 pub(super) fn cases() -> Vec<Case> {
     let mount = |name, requires, run| Case::new(Area::Namespace, name, requires, run).with_mounts();
     vec![
-        mount("mount_hides_covered_entries", needs::WRITE, mount_hides_covered_entries),
-        mount("unmount_shows_covered_entries_again", needs::WRITE, unmount_shows_covered_entries_again),
-        mount("files_in_mount_are_reachable_by_path", needs::WRITE, files_in_mount_are_reachable_by_path),
-        mount("mount_point_listed_in_parent", needs::WRITE, mount_point_listed_in_parent),
-        mount("mount_point_stat_is_mounted_root", needs::DIR_NLINK, mount_point_stat_is_mounted_root),
-        mount("dotdot_at_mount_root_crosses_to_parent", needs::WRITE, dotdot_at_mount_root_crosses_to_parent),
-        mount("dotdot_in_middle_of_path_crosses", needs::WRITE, dotdot_in_middle_of_path_crosses),
-        mount("rename_into_mount_is_exdev", needs::WRITE, rename_into_mount_is_exdev),
-        mount("rename_out_of_mount_is_exdev", needs::WRITE, rename_out_of_mount_is_exdev),
-        mount("rename_across_mounts_checked_before_existence", needs::WRITE, rename_across_mounts_checked_before_existence),
-        mount("link_across_mounts_is_exdev", needs::HARD_LINKS, link_across_mounts_is_exdev),
-        mount("rename_within_mount_works", needs::WRITE, rename_within_mount_works),
-        mount("rename_of_mount_point_is_ebusy", needs::WRITE, rename_of_mount_point_is_ebusy),
-        mount("rename_onto_mount_point_is_ebusy", needs::WRITE, rename_onto_mount_point_is_ebusy),
-        mount("rmdir_of_mount_point_is_ebusy", needs::WRITE, rmdir_of_mount_point_is_ebusy),
-        mount("unmount_with_open_file_is_ebusy", needs::WRITE, unmount_with_open_file_is_ebusy),
-        mount("unmount_of_plain_directory_is_einval", needs::WRITE, unmount_of_plain_directory_is_einval),
-        mount("unmount_with_mount_below_is_ebusy", needs::WRITE, unmount_with_mount_below_is_ebusy),
-        mount("stacked_mounts_show_the_top_one", needs::WRITE, stacked_mounts_show_the_top_one),
-        mount("symlink_target_crosses_mounts", needs::SYMLINKS, symlink_target_crosses_mounts),
-        mount("relative_symlink_climbs_out_of_mount", needs::SYMLINKS, relative_symlink_climbs_out_of_mount),
-        mount("read_only_mount_refuses_create", needs::WRITE, read_only_mount_refuses_create),
-        mount("read_only_mount_refuses_mkdir", needs::WRITE, read_only_mount_refuses_mkdir),
-        mount("read_only_mount_erofs_before_enoent", needs::WRITE, read_only_mount_erofs_before_enoent),
-        mount("read_only_mount_eexist_before_erofs", needs::WRITE, read_only_mount_eexist_before_erofs),
-        mount("read_only_mount_allows_reading", needs::WRITE, read_only_mount_allows_reading),
-        mount("read_only_mount_access_write_is_erofs", needs::WRITE, read_only_mount_access_write_is_erofs),
-        mount("read_only_mount_refuses_chmod", needs::PERMISSIONS, read_only_mount_refuses_chmod),
-        mount("size_limited_mount_reports_its_size", needs::SPACE, size_limited_mount_reports_its_size),
-        mount("size_limited_mount_fills_with_enospc", needs::SPACE, size_limited_mount_fills_with_enospc),
-        mount("space_returns_after_unlink", needs::SPACE, space_returns_after_unlink),
+        mount(
+            "mount_hides_covered_entries",
+            needs::WRITE,
+            mount_hides_covered_entries,
+        ),
+        mount(
+            "unmount_shows_covered_entries_again",
+            needs::WRITE,
+            unmount_shows_covered_entries_again,
+        ),
+        mount(
+            "files_in_mount_are_reachable_by_path",
+            needs::WRITE,
+            files_in_mount_are_reachable_by_path,
+        ),
+        mount(
+            "mount_point_listed_in_parent",
+            needs::WRITE,
+            mount_point_listed_in_parent,
+        ),
+        mount(
+            "mount_point_stat_is_mounted_root",
+            needs::DIR_NLINK,
+            mount_point_stat_is_mounted_root,
+        ),
+        mount(
+            "dotdot_at_mount_root_crosses_to_parent",
+            needs::WRITE,
+            dotdot_at_mount_root_crosses_to_parent,
+        ),
+        mount(
+            "dotdot_in_middle_of_path_crosses",
+            needs::WRITE,
+            dotdot_in_middle_of_path_crosses,
+        ),
+        mount(
+            "rename_into_mount_is_exdev",
+            needs::WRITE,
+            rename_into_mount_is_exdev,
+        ),
+        mount(
+            "rename_out_of_mount_is_exdev",
+            needs::WRITE,
+            rename_out_of_mount_is_exdev,
+        ),
+        mount(
+            "rename_across_mounts_checked_before_existence",
+            needs::WRITE,
+            rename_across_mounts_checked_before_existence,
+        ),
+        mount(
+            "link_across_mounts_is_exdev",
+            needs::HARD_LINKS,
+            link_across_mounts_is_exdev,
+        ),
+        mount(
+            "rename_within_mount_works",
+            needs::WRITE,
+            rename_within_mount_works,
+        ),
+        mount(
+            "rename_of_mount_point_is_ebusy",
+            needs::WRITE,
+            rename_of_mount_point_is_ebusy,
+        ),
+        mount(
+            "rename_onto_mount_point_is_ebusy",
+            needs::WRITE,
+            rename_onto_mount_point_is_ebusy,
+        ),
+        mount(
+            "rmdir_of_mount_point_is_ebusy",
+            needs::WRITE,
+            rmdir_of_mount_point_is_ebusy,
+        ),
+        mount(
+            "unmount_with_open_file_is_ebusy",
+            needs::WRITE,
+            unmount_with_open_file_is_ebusy,
+        ),
+        mount(
+            "unmount_of_plain_directory_is_einval",
+            needs::WRITE,
+            unmount_of_plain_directory_is_einval,
+        ),
+        mount(
+            "unmount_with_mount_below_is_ebusy",
+            needs::WRITE,
+            unmount_with_mount_below_is_ebusy,
+        ),
+        mount(
+            "stacked_mounts_show_the_top_one",
+            needs::WRITE,
+            stacked_mounts_show_the_top_one,
+        ),
+        mount(
+            "symlink_target_crosses_mounts",
+            needs::SYMLINKS,
+            symlink_target_crosses_mounts,
+        ),
+        mount(
+            "relative_symlink_climbs_out_of_mount",
+            needs::SYMLINKS,
+            relative_symlink_climbs_out_of_mount,
+        ),
+        mount(
+            "read_only_mount_refuses_create",
+            needs::WRITE,
+            read_only_mount_refuses_create,
+        ),
+        mount(
+            "read_only_mount_refuses_mkdir",
+            needs::WRITE,
+            read_only_mount_refuses_mkdir,
+        ),
+        mount(
+            "read_only_mount_erofs_before_enoent",
+            needs::WRITE,
+            read_only_mount_erofs_before_enoent,
+        ),
+        mount(
+            "read_only_mount_eexist_before_erofs",
+            needs::WRITE,
+            read_only_mount_eexist_before_erofs,
+        ),
+        mount(
+            "read_only_mount_allows_reading",
+            needs::WRITE,
+            read_only_mount_allows_reading,
+        ),
+        mount(
+            "read_only_mount_access_write_is_erofs",
+            needs::WRITE,
+            read_only_mount_access_write_is_erofs,
+        ),
+        mount(
+            "read_only_mount_refuses_chmod",
+            needs::PERMISSIONS,
+            read_only_mount_refuses_chmod,
+        ),
+        mount(
+            "size_limited_mount_reports_its_size",
+            needs::SPACE,
+            size_limited_mount_reports_its_size,
+        ),
+        mount(
+            "size_limited_mount_fills_with_enospc",
+            needs::SPACE,
+            size_limited_mount_fills_with_enospc,
+        ),
+        mount(
+            "space_returns_after_unlink",
+            needs::SPACE,
+            space_returns_after_unlink,
+        ),
     ]
 }
 
@@ -75,7 +205,10 @@ fn files_in_mount_are_reachable_by_path(ctx: &Ctx) -> CaseResult {
     ctx.mount_scratch("m", RW)?;
     check!(ctx.mkdir("m/d", 0o755));
     check!(ctx.write_file("m/d/f", b"inside"));
-    ensure_eq!(check!(ctx.read_file(format!("{}/m/d/f", ctx.root()))), b"inside".to_vec());
+    ensure_eq!(
+        check!(ctx.read_file(format!("{}/m/d/f", ctx.root()))),
+        b"inside".to_vec()
+    );
     ensure_eq!(check!(ctx.names("m")), vec!["d".to_string()]);
     Ok(())
 }
@@ -247,7 +380,10 @@ fn relative_symlink_climbs_out_of_mount(ctx: &Ctx) -> CaseResult {
 fn read_only_mount_refuses_create(ctx: &Ctx) -> CaseResult {
     check!(ctx.mkdir("m", 0o755));
     ctx.mount_scratch("m", RO)?;
-    expect_errno!(ctx.open("m/f", OpenFlags::WRONLY | OpenFlags::CREATE, 0o644), Errno::EROFS);
+    expect_errno!(
+        ctx.open("m/f", OpenFlags::WRONLY | OpenFlags::CREATE, 0o644),
+        Errno::EROFS
+    );
     Ok(())
 }
 
@@ -306,22 +442,38 @@ fn read_only_mount_refuses_chmod(ctx: &Ctx) -> CaseResult {
 
 fn limited(ctx: &Ctx) -> CaseResult {
     check!(ctx.mkdir("m", 0o755));
-    ctx.mount_scratch("m", ScratchMount { read_only: false, size_limit: Some(LIMIT) })
+    ctx.mount_scratch(
+        "m",
+        ScratchMount {
+            read_only: false,
+            size_limit: Some(LIMIT),
+        },
+    )
 }
 
 fn size_limited_mount_reports_its_size(ctx: &Ctx) -> CaseResult {
     limited(ctx)?;
     let stat = check!(ctx.statfs("m"));
     let total = stat.blocks * u64::from(stat.block_size);
-    ensure!(total.abs_diff(LIMIT) <= 4096, "a {LIMIT}-byte mount reports {total} bytes");
-    ensure!(stat.blocks_free <= stat.blocks, "more free than total: {stat:?}");
+    ensure!(
+        total.abs_diff(LIMIT) <= 4096,
+        "a {LIMIT}-byte mount reports {total} bytes"
+    );
+    ensure!(
+        stat.blocks_free <= stat.blocks,
+        "more free than total: {stat:?}"
+    );
     ensure_eq!(stat.name_max, 255);
     Ok(())
 }
 
 /// Fills the limited mount in 64 KiB writes until the first error; returns it.
 fn fill(ctx: &Ctx, name: &str) -> Result<(u64, vfs_core::Error), crate::Failure> {
-    let mut file = check!(ctx.open(format!("m/{name}"), OpenFlags::WRONLY | OpenFlags::CREATE, 0o644));
+    let mut file = check!(ctx.open(
+        format!("m/{name}"),
+        OpenFlags::WRONLY | OpenFlags::CREATE,
+        0o644
+    ));
     let chunk = vec![0xa5u8; 64 * 1024];
     let mut offset = 0u64;
     while offset < 4 * LIMIT {
@@ -333,14 +485,19 @@ fn fill(ctx: &Ctx, name: &str) -> Result<(u64, vfs_core::Error), crate::Failure>
             }
         }
     }
-    Err(crate::Failure::msg(format!("wrote {offset} bytes into a {LIMIT}-byte mount")))
+    Err(crate::Failure::msg(format!(
+        "wrote {offset} bytes into a {LIMIT}-byte mount"
+    )))
 }
 
 fn size_limited_mount_fills_with_enospc(ctx: &Ctx) -> CaseResult {
     limited(ctx)?;
     let (written, error) = fill(ctx, "big")?;
     ensure_eq!(error.errno(), Errno::ENOSPC);
-    ensure!(written <= LIMIT && written >= LIMIT / 2, "{written} bytes fit in {LIMIT}");
+    ensure!(
+        written <= LIMIT && written >= LIMIT / 2,
+        "{written} bytes fit in {LIMIT}"
+    );
     ensure_eq!(check!(ctx.stat("m/big")).size, written);
     Ok(())
 }

@@ -1,0 +1,25 @@
+//! An in-memory backend for the VFS framework with the semantics of Linux's tmpfs,
+//! errnos included: sparse regular files whose holes cost nothing, directories with
+//! stable listing cookies, symlinks, hard links with true link counts, atomic
+//! `rename` and append, files that stay usable while open after being unlinked,
+//! Linux's timestamp rules (relatime included) and optional size and inode limits
+//! accounted in 4 KiB pages as tmpfs does. Mount one with [`RamFs::new`], or by URL
+//! (`ram://?size=64m`) after [`register`]ing [`RamFactory`]. Each instance is
+//! independent; all of it is safe to share between threads, and no future it returns
+//! ever waits: they run under any executor.
+
+#![warn(missing_docs)]
+
+mod data;
+mod dir;
+mod factory;
+mod file;
+mod fs;
+mod meta;
+mod node;
+mod quota;
+mod rename;
+mod vnode;
+
+pub use factory::{register, RamFactory};
+pub use fs::{RamFs, RamFsOptions};

@@ -1,0 +1,311 @@
+//! Inodes: what every node stores, and the operations on one node's own data.
+
+use crate::data::{FileData, MAX_FILE_SIZE, PAGE_SIZE};
+use crate::dir::Directory;
+use crate::fs::FsShared;
+use crate::meta::{resolve_time, Meta};
+use parking_lot::RwLock;
+use std::any::Any;
+use std::sync::{Arc, Weak};
+use vfs_core::{Attr, Errno, FileType, NewNode, Result, SetAttr, Timespec, Vnode};
+
+/// `st_blocks` counts 512-byte units.
+const BLOCKS_PER_PAGE: u64 = (PAGE_SIZE / 512) as u64;
+
+/// A symlink target at least this long (with its terminating NUL) takes a page, as
+/// tmpfs keeps only shorter ones inline (`SHORT_SYMLINK_LEN`).
+const INLINE_SYMLINK_MAX: usize = 128;
+
+/// What a node holds besides its metadata.
+pub(crate) enum Body {
+    File(FileData),
+    Dir(Directory),
+    Symlink(Box<[u8]>),
+}
+
+impl Body {
+    pub(crate) fn dir(&self) -> Result<&Directory> {
+        match self {
+            Body::Dir(dir) => Ok(dir),
+            _ => Err(Errno::ENOTDIR.into()),
+        }
+    }
+
+    pub(crate) fn dir_mut(&mut self) -> Result<&mut Directory> {
+        match self {
+            Body::Dir(dir) => Ok(dir),
+            _ => Err(Errno::ENOTDIR.into()),
+        }
+    }
+
+    fn file_mut(&mut self) -> Result<&mut FileData> {
+        match self {
+            Body::File(data) => Ok(data),
+            Body::Dir(_) => Err(Errno::EISDIR.into()),
+            Body::Symlink(_) => Err(Errno::EINVAL.into()),
+        }
+    }
+
+    /// Pages charged to the file system's space.
+    fn pages(&self) -> u64 {
+        match self {
+            Body::File(data) => data.pages(),
+            Body::Dir(_) => 0,
+            Body::Symlink(target) => symlink_pages(target),
+        }
+    }
+}
+
+/// Pages a symlink to `target` takes.
+pub(crate) fn symlink_pages(target: &[u8]) -> u64 {
+    u64::from(target.len() + 1 > INLINE_SYMLINK_MAX)
+}
+
+/// A node's mutable part, under one lock.
+pub(crate) struct State {
+    pub(crate) meta: Meta,
+    pub(crate) body: Body,
+}
+
+impl State {
+    /// The directory, unless it was removed.
+    pub(crate) fn live_dir(&self) -> Result<&Directory> {
+        let dir = self.body.dir()?;
+        if self.meta.nlink == 0 {
+            return Err(Errno::ENOENT.with("directory was removed"));
+        }
+        Ok(dir)
+    }
+}
+
+/// One inode. Its type and number never change; everything else is in `state`, whose
+/// read-write lock lets readers of one file run in parallel.
+pub(crate) struct RamNode {
+    ino: u64,
+    kind: FileType,
+    /// This node's own `Arc`, for handing itself out (`open`, the root's `..`).
+    me: Weak<RamNode>,
+    pub(crate) fs: Arc<FsShared>,
+    pub(crate) state: RwLock<State>,
+}
+
+impl RamNode {
+    /// A new node numbered by `fs`, whose inode the caller has already charged.
+    /// `body` gets the node's own `Weak` (a directory's parent may be itself).
+    pub(crate) fn build(
+        fs: &Arc<FsShared>,
+        kind: FileType,
+        attrs: &NewNode,
+        now: Timespec,
+        body: impl FnOnce(&Weak<RamNode>) -> Body,
+    ) -> Arc<RamNode> {
+        let nlink = if kind == FileType::Directory { 2 } else { 1 };
+        let mode = if kind == FileType::Symlink {
+            0o777
+        } else {
+            attrs.mode
+        };
+        let meta = Meta::new(&NewNode { mode, ..*attrs }, nlink, now);
+        Arc::new_cyclic(|me| RamNode {
+            ino: fs.next_ino(),
+            kind,
+            me: me.clone(),
+            fs: fs.clone(),
+            state: RwLock::new(State {
+                meta,
+                body: body(me),
+            }),
+        })
+    }
+
+    /// This node as an `Arc`.
+    pub(crate) fn arc(&self) -> Result<Arc<RamNode>> {
+        self.me.upgrade().ok_or_else(|| Errno::ESTALE.into())
+    }
+
+    /// A weak reference to this node.
+    pub(crate) fn weak(&self) -> Weak<RamNode> {
+        self.me.clone()
+    }
+
+    /// `node` as a node of the file system `fs`, if it is one.
+    pub(crate) fn downcast(node: &Arc<dyn Vnode>, fs: &Arc<FsShared>) -> Option<Arc<RamNode>> {
+        let any: Arc<dyn Any + Send + Sync> = node.clone();
+        any.downcast::<RamNode>()
+            .ok()
+            .filter(|node| Arc::ptr_eq(&node.fs, fs))
+    }
+
+    /// The inode number.
+    pub(crate) fn number(&self) -> u64 {
+        self.ino
+    }
+
+    /// The type.
+    pub(crate) fn kind(&self) -> FileType {
+        self.kind
+    }
+
+    /// The attributes `state` describes.
+    pub(crate) fn attr_of(&self, state: &State) -> Attr {
+        let meta = &state.meta;
+        let size = match &state.body {
+            Body::File(data) => data.size(),
+            Body::Dir(dir) => dir.size(),
+            Body::Symlink(target) => target.len() as u64,
+        };
+        Attr {
+            file_type: self.kind,
+            mode: meta.mode,
+            nlink: meta.nlink,
+            uid: meta.uid,
+            gid: meta.gid,
+            size,
+            blocks: state.body.pages() * BLOCKS_PER_PAGE,
+            blksize: PAGE_SIZE as u32,
+            ino: self.ino,
+            rdev: 0,
+            atime: meta.atime,
+            mtime: meta.mtime,
+            ctime: meta.ctime,
+        }
+    }
+
+    /// Current attributes.
+    pub(crate) fn attr(&self) -> Attr {
+        self.attr_of(&self.state.read())
+    }
+
+    /// Refreshes the access time by the relatime rules.
+    pub(crate) fn accessed(&self, now: Timespec) {
+        if !self.state.read().meta.atime_due(now) {
+            return;
+        }
+        let mut state = self.state.write();
+        if state.meta.atime_due(now) {
+            state.meta.atime = now;
+        }
+    }
+
+    /// Reads file data at `offset` (`pread`), then refreshes the access time unless
+    /// `noatime`.
+    pub(crate) fn read(&self, offset: u64, buf: &mut [u8], noatime: bool) -> Result<usize> {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|end| end > MAX_FILE_SIZE)
+        {
+            return Err(Errno::EINVAL.with(format!("{} bytes at offset {offset}", buf.len())));
+        }
+        let now = Timespec::now();
+        let (count, due) = {
+            let state = self.state.read();
+            let Body::File(data) = &state.body else {
+                return Err(Errno::EISDIR.into());
+            };
+            (
+                data.read(offset, buf),
+                !noatime && state.meta.atime_due(now),
+            )
+        };
+        if due {
+            self.accessed(now);
+        }
+        Ok(count)
+    }
+
+    /// Writes file data at `offset`, or at the end of file when `None` (atomically:
+    /// the size is read under the same lock); returns where and how many bytes were
+    /// written. Like Linux, writes what fits when space runs out and fails with
+    /// `ENOSPC` only when nothing does, and stops short at the maximum file size.
+    pub(crate) fn write(&self, offset: Option<u64>, bytes: &[u8]) -> Result<(u64, usize)> {
+        let mut state = self.state.write();
+        let State { meta, body } = &mut *state;
+        let data = body.file_mut()?;
+        let offset = offset.unwrap_or(data.size());
+        if bytes.is_empty() {
+            return Ok((offset, 0));
+        }
+        if offset >= MAX_FILE_SIZE {
+            return Err(Errno::EFBIG.with(format!("write at offset {offset}")));
+        }
+        let fitting = (MAX_FILE_SIZE - offset).min(bytes.len() as u64) as usize;
+        // Linux stamps the file before copying, so even a write that fails for
+        // want of space changes mtime.
+        meta.modified(Timespec::now());
+        match data.write(offset, &bytes[..fitting], &self.fs.space) {
+            0 => {
+                Err(Errno::ENOSPC
+                    .with(format!("write of {} bytes at offset {offset}", bytes.len())))
+            }
+            written => Ok((offset, written)),
+        }
+    }
+
+    /// Applies `changes` as `Vnode::setattr` describes.
+    pub(crate) fn set_attributes(&self, changes: &SetAttr) -> Result<Attr> {
+        for time in [changes.atime, changes.mtime].into_iter().flatten() {
+            if matches!(time, vfs_core::SetTime::At(at) if at.nsec >= 1_000_000_000) {
+                return Err(Errno::EINVAL.with("nanoseconds out of range"));
+            }
+        }
+        if let Some(size) = changes.size {
+            match self.kind {
+                FileType::Regular => {}
+                FileType::Directory => return Err(Errno::EISDIR.with("size of a directory")),
+                other => return Err(Errno::EINVAL.with(format!("size of a {other:?}"))),
+            }
+            if size > MAX_FILE_SIZE {
+                return Err(Errno::EFBIG.with(format!("size {size}")));
+            }
+        }
+        if changes.mode.is_some() && self.kind == FileType::Symlink {
+            return Err(Errno::EOPNOTSUPP.with("mode of a symlink"));
+        }
+        let mut state = self.state.write();
+        if changes.is_empty() {
+            return Ok(self.attr_of(&state));
+        }
+        let now = Timespec::now();
+        let State { meta, body } = &mut *state;
+        if let Some(size) = changes.size {
+            body.file_mut()?.set_size(size, &self.fs.space);
+            meta.mtime = now;
+        }
+        if let Some(mode) = changes.mode {
+            meta.mode = mode & 0o7777;
+        }
+        if changes.uid.is_some() || changes.gid.is_some() {
+            meta.uid = changes.uid.unwrap_or(meta.uid);
+            meta.gid = changes.gid.unwrap_or(meta.gid);
+            if self.kind != FileType::Directory {
+                meta.drop_privileges();
+            }
+        }
+        if let Some(atime) = changes.atime {
+            meta.atime = resolve_time(atime, now);
+        }
+        if let Some(mtime) = changes.mtime {
+            meta.mtime = resolve_time(mtime, now);
+        }
+        meta.ctime = now;
+        Ok(self.attr_of(&state))
+    }
+
+    /// Empties this directory, handing over its entries (for freeing a tree without
+    /// recursion).
+    pub(crate) fn take_children(&mut self) -> Vec<Arc<RamNode>> {
+        match &mut self.state.get_mut().body {
+            Body::Dir(dir) => dir.take_nodes(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Drop for RamNode {
+    /// The last reference is gone (no name, no open file): return the space.
+    fn drop(&mut self) {
+        let pages = self.state.get_mut().body.pages();
+        self.fs.space.give_back(pages);
+        self.fs.inodes.give_back(1);
+    }
+}
