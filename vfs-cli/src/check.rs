@@ -85,7 +85,8 @@ fn check_cases(target: &conformance::NamespaceTarget, args: &CheckArgs) -> bool 
 fn check_random(target: &conformance::NamespaceTarget, args: &CheckArgs) -> bool {
     match random::run(target, args.seed, args.ops) {
         Ok(summary) => {
-            println!("random: seed {} passed: {summary}", args.seed);
+            print!("{summary}");
+            println!("random: seed {} passed", args.seed);
             true
         }
         Err(failure) => {
