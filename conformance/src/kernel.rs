@@ -97,6 +97,8 @@ fn timespec(sec: i64, nsec: i64) -> Timespec {
     Timespec::new(sec, nsec as u32)
 }
 
+// `st_nlink` and friends differ in width between architectures.
+#[allow(clippy::unnecessary_cast)]
 fn attr_of(st: &libc::stat) -> Attr {
     Attr {
         file_type: FileType::from_mode(st.st_mode).unwrap_or(FileType::Regular),

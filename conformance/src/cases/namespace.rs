@@ -495,7 +495,7 @@ fn size_limited_mount_fills_with_enospc(ctx: &Ctx) -> CaseResult {
     let (written, error) = fill(ctx, "big")?;
     ensure_eq!(error.errno(), Errno::ENOSPC);
     ensure!(
-        written <= LIMIT && written >= LIMIT / 2,
+        (LIMIT / 2..=LIMIT).contains(&written),
         "{written} bytes fit in {LIMIT}"
     );
     ensure_eq!(check!(ctx.stat("m/big")).size, written);
