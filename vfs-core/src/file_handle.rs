@@ -7,6 +7,7 @@ use crate::mount::Location;
 use crate::namespace::truncate_checks;
 use crate::open_file::OpenFile;
 use crate::vnode::{DirEntry, DirPage};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// How many entries one backend `readdir` call is asked for when listing a whole
@@ -23,6 +24,7 @@ pub struct FileHandle {
     location: Location,
     file: Option<Arc<dyn OpenFile>>,
     flags: OpenFlags,
+    closed: AtomicBool,
 }
 
 impl FileHandle {
@@ -35,6 +37,7 @@ impl FileHandle {
             location,
             file,
             flags,
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -48,7 +51,15 @@ impl FileHandle {
         &self.location
     }
 
+    fn live(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Errno::EBADF.with("file handle already closed"));
+        }
+        Ok(())
+    }
+
     fn readable_file(&self) -> Result<&Arc<dyn OpenFile>> {
+        self.live()?;
         match &self.file {
             _ if !self.flags.readable() => Err(Errno::EBADF.with("not open for reading")),
             Some(file) => Ok(file),
@@ -57,6 +68,7 @@ impl FileHandle {
     }
 
     fn writable_file(&self) -> Result<&Arc<dyn OpenFile>> {
+        self.live()?;
         match &self.file {
             Some(file) if self.flags.writable() => Ok(file),
             _ => Err(Errno::EBADF.with("not open for writing")),
@@ -123,6 +135,7 @@ impl FileHandle {
     ///
     /// Errors: the backend's.
     pub async fn getattr(&self) -> Result<Attr> {
+        self.live()?;
         self.location.vnode.getattr().await
     }
 
@@ -150,6 +163,7 @@ impl FileHandle {
     ///
     /// Errors: the backend's.
     pub async fn fsync(&self, data_only: bool) -> Result<()> {
+        self.live()?;
         match &self.file {
             Some(file) => file.fsync(data_only).await,
             None => self.location.vnode.fsync().await,
@@ -160,6 +174,7 @@ impl FileHandle {
     ///
     /// Errors: `ENOTDIR`, the backend's.
     pub async fn readdir(&self, cookie: u64, max_entries: usize) -> Result<DirPage> {
+        self.live()?;
         if self.location.vnode.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR.into());
         }
@@ -191,9 +206,14 @@ impl FileHandle {
     /// Closes: flushes buffered writes, then releases the backend's per-open state.
     /// The first error is returned; release happens regardless.
     ///
-    /// Errors: the backend's `flush` and `release` errors.
-    pub async fn close(self) -> Result<()> {
-        let Some(file) = self.file else {
+    /// Every later call on the handle, a second `close` included, fails with `EBADF`.
+    ///
+    /// Errors: the backend's `flush` and `release` errors; `EBADF` when closed already.
+    pub async fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(Errno::EBADF.with("file handle already closed"));
+        }
+        let Some(file) = &self.file else {
             return Ok(());
         };
         let flushed = file.flush().await;

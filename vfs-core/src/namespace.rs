@@ -94,6 +94,57 @@ impl Namespace {
         self.walker().walk(&caller.cwd, path.as_ref(), follow).await
     }
 
+    /// The absolute path of directory `location`, as `getcwd` reports it: found by
+    /// stepping through `..` to the root and finding each directory in its parent's
+    /// listing by inode number (a mount root by the inode of the directory it covers).
+    ///
+    /// Errors: `ENOENT` (a directory on the way was removed), `ENOTDIR` (not a
+    /// directory), `ENAMETOOLONG` (deeper than a path can be), the backends' errors.
+    pub async fn path_of(&self, location: &Location) -> Result<Vec<u8>> {
+        if location.vnode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR.into());
+        }
+        let walker = self.walker();
+        let root = self.root();
+        let mut names: Vec<Name> = Vec::new();
+        let mut current = location.clone();
+        while !current.same_node(&root) {
+            if names.len() > PATH_MAX / 2 {
+                return Err(Errno::ENAMETOOLONG.with("directory deeper than PATH_MAX"));
+            }
+            let mut listed = current.clone();
+            while listed.is_mount_root() {
+                match MountTable::covered(&listed.mount) {
+                    Some(covered) => listed = covered.clone(),
+                    None => break,
+                }
+            }
+            let parent = walker.parent_of(&current).await?;
+            if parent.same_node(&current) {
+                break;
+            }
+            let entries = FileHandle::new(parent.clone(), None, OpenFlags::RDONLY)
+                .read_dir_all()
+                .await?;
+            let ino = listed.vnode.ino();
+            let entry = entries
+                .into_iter()
+                .find(|entry| entry.ino == ino && entry.file_type == FileType::Directory)
+                .ok_or_else(|| Errno::ENOENT.with("directory no longer linked in its parent"))?;
+            names.push(entry.name);
+            current = parent;
+        }
+        let mut path = Vec::new();
+        for name in names.iter().rev() {
+            path.push(b'/');
+            path.extend_from_slice(name.as_bytes());
+        }
+        if path.is_empty() {
+            path.push(b'/');
+        }
+        Ok(path)
+    }
+
     /// Mounts `fs` on the directory `path`, over whatever is there (mounts stack).
     ///
     /// Errors: resolution errors, `ENOTDIR` (not a directory).

@@ -1,0 +1,144 @@
+//! The shared world ([`Vfs`]) and one process-like context in it ([`Process`]).
+
+use crate::fd_table::{FdTable, DEFAULT_FD_LIMIT};
+use crate::locks::LockManager;
+use parking_lot::{Mutex, RwLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use vfs_core::{Caller, Credentials, Location, MountOptions, Namespace, Registry, Result};
+
+/// What every process of one namespace shares: the namespace, the URL registry used
+/// by `mount`, and the advisory locks (so locks are enforced among all its users).
+pub struct Vfs {
+    namespace: Arc<Namespace>,
+    registry: Arc<Registry>,
+    pub(crate) locks: LockManager,
+    next_pid: AtomicU64,
+    next_description: AtomicU64,
+}
+
+impl Vfs {
+    /// A world over `namespace`, mounting URLs through `registry`.
+    pub fn new(namespace: Arc<Namespace>, registry: Arc<Registry>) -> Arc<Vfs> {
+        Arc::new(Vfs {
+            namespace,
+            registry,
+            locks: LockManager::new(),
+            next_pid: AtomicU64::new(1),
+            next_description: AtomicU64::new(1),
+        })
+    }
+
+    /// A world whose root is the file system `url` names, with the built-in backends
+    /// (`ram://`) registered.
+    ///
+    /// ```
+    /// let vfs = vfs_posix_shim::Vfs::from_url("ram://").unwrap();
+    /// let process = vfs.process();
+    /// assert_eq!(process.blocking().getcwd().unwrap(), b"/");
+    /// ```
+    ///
+    /// Errors: those of [`Registry::mount`].
+    pub fn from_url(url: &str) -> Result<Arc<Vfs>> {
+        let registry = Arc::new(Registry::new());
+        vfs_ramfs::register(&registry);
+        let fs = futures::executor::block_on(registry.mount(url))?;
+        Ok(Vfs::new(
+            Arc::new(Namespace::new(fs, MountOptions::default())),
+            registry,
+        ))
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &Arc<Namespace> {
+        &self.namespace
+    }
+
+    /// The registry `mount` uses.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// A new process: no descriptors, cwd at the root, umask 022, superuser.
+    pub fn process(self: &Arc<Self>) -> Process {
+        Process {
+            vfs: self.clone(),
+            pid: self.next_pid.fetch_add(1, Ordering::Relaxed),
+            fds: Mutex::new(FdTable::new(DEFAULT_FD_LIMIT)),
+            cwd: RwLock::new(self.namespace.root()),
+            umask: AtomicU32::new(0o022),
+            creds: RwLock::new(Credentials::root()),
+        }
+    }
+
+    pub(crate) fn next_description_id(&self) -> u64 {
+        self.next_description.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A process-like context: descriptor table, cwd, umask and credentials, shared by
+/// any number of threads (`Send + Sync`). Its calls come in two forms: `async`
+/// methods on `Process`, and the same calls blocking through
+/// [`Process::blocking`].
+pub struct Process {
+    pub(crate) vfs: Arc<Vfs>,
+    pub(crate) pid: u64,
+    pub(crate) fds: Mutex<FdTable>,
+    pub(crate) cwd: RwLock<Location>,
+    pub(crate) umask: AtomicU32,
+    pub(crate) creds: RwLock<Credentials>,
+}
+
+impl Process {
+    /// The world this process lives in.
+    pub fn vfs(&self) -> &Arc<Vfs> {
+        &self.vfs
+    }
+
+    /// The id owning this process's record locks (what `F_GETLK` reports as pid).
+    pub fn pid(&self) -> u64 {
+        self.pid
+    }
+
+    /// Sets the file-creation mask and returns the previous one (`umask`).
+    pub fn umask(&self, mask: u32) -> u32 {
+        self.umask.swap(mask & 0o777, Ordering::Relaxed)
+    }
+
+    /// The credentials calls are made with.
+    pub fn credentials(&self) -> Credentials {
+        self.creds.read().clone()
+    }
+
+    /// Changes the credentials calls are made with.
+    pub fn set_credentials(&self, creds: Credentials) {
+        *self.creds.write() = creds;
+    }
+
+    /// Sets the most descriptors this process may hold (`RLIMIT_NOFILE`); open
+    /// descriptors above it stay open.
+    pub fn set_fd_limit(&self, limit: usize) {
+        let mut fds = self.fds.lock();
+        *fds = std::mem::replace(&mut *fds, FdTable::new(limit)).with_limit(limit);
+    }
+
+    /// The most descriptors this process may hold.
+    pub fn fd_limit(&self) -> usize {
+        self.fds.lock().limit()
+    }
+
+    pub(crate) fn caller(&self) -> Caller {
+        Caller {
+            cwd: self.cwd.read().clone(),
+            creds: self.creds.read().clone(),
+        }
+    }
+
+    pub(crate) fn namespace(&self) -> &Namespace {
+        &self.vfs.namespace
+    }
+
+    pub(crate) fn masked(&self, mode: u32) -> u32 {
+        mode & 0o7777 & !self.umask.load(Ordering::Relaxed)
+    }
+}
