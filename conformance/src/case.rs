@@ -38,6 +38,12 @@ pub enum Area {
     Namespace,
     /// Name and path validation and resolution.
     Names,
+    /// Looking at the fixture tree: stat, reads, listings, lookups, symlinks,
+    /// hard links, without changing anything.
+    Fixture,
+    /// Every change refused with `EROFS` on a read-only file system holding the
+    /// fixture.
+    ReadOnly,
 }
 
 impl Area {
@@ -58,8 +64,28 @@ impl Area {
             Area::Readdir => "readdir",
             Area::Namespace => "namespace",
             Area::Names => "names",
+            Area::Fixture => "fixture",
+            Area::ReadOnly => "readonly",
         }
     }
+}
+
+/// What a case runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Setup {
+    /// A fresh empty directory it fills itself (so the case needs `write`).
+    Empty,
+    /// A directory holding the [fixture](crate::fixture) tree, which the case must
+    /// not change. On a target with `write` the runner builds the tree in a fresh
+    /// scratch directory; on one without, the case runs in the target's
+    /// [`fixture_dir`](crate::Target::fixture_dir) and is skipped when it has none.
+    Fixture,
+    /// The fixture tree on a **read-only** file system, for the cases checking
+    /// `EROFS`. On a target without `write`, its `fixture_dir`; on one with `write`,
+    /// the runner mounts a fresh file system, builds the tree in it and makes it
+    /// read-only ([`MountControl::remount_read_only`](crate::MountControl::remount_read_only)),
+    /// and skips the case when the target cannot.
+    ReadOnlyFixture,
 }
 
 /// One named check.
@@ -73,7 +99,9 @@ pub struct Case {
     pub requires: Capabilities,
     /// The case mounts file systems (needs [`crate::MountControl`]).
     pub needs_mounts: bool,
-    /// The body; it runs in a fresh empty directory.
+    /// What the body runs in (its `ctx.root()`).
+    pub setup: Setup,
+    /// The body.
     pub run: fn(&Ctx) -> CaseResult,
 }
 
@@ -90,8 +118,23 @@ impl Case {
             name,
             requires,
             needs_mounts: false,
+            setup: Setup::Empty,
             run,
         }
+    }
+
+    /// The same case, run in a directory holding the fixture ([`Setup::Fixture`]).
+    /// Its `requires` must not ask for `write`.
+    pub const fn on_fixture(mut self) -> Case {
+        self.setup = Setup::Fixture;
+        self
+    }
+
+    /// The same case, run on a read-only file system holding the fixture
+    /// ([`Setup::ReadOnlyFixture`]).
+    pub const fn on_read_only_fixture(mut self) -> Case {
+        self.setup = Setup::ReadOnlyFixture;
+        self
     }
 
     /// The same case, also needing mount control.
@@ -118,6 +161,18 @@ pub mod needs {
 
     /// Reading only.
     pub const NOTHING: Capabilities = Capabilities::NONE;
+    /// Serving symlinks (`readlink`, following them), without writing: for the
+    /// fixture cases.
+    pub const READ_SYMLINKS: Capabilities = Capabilities {
+        symlinks: true,
+        ..Capabilities::NONE
+    };
+    /// Serving hard links with true link counts, without writing: for the fixture
+    /// cases.
+    pub const READ_HARD_LINKS: Capabilities = Capabilities {
+        hard_links: true,
+        ..Capabilities::NONE
+    };
     /// Writing.
     pub const WRITE: Capabilities = Capabilities {
         write: true,

@@ -87,7 +87,8 @@ impl fmt::Display for Failure {
 pub const OLD_TIME: Timespec = Timespec::new(1_000_000_000, 0);
 
 /// A case's view of the target: every relative path is taken relative to the case's
-/// scratch directory; absolute paths pass through unchanged.
+/// directory (its fresh scratch directory, or the fixture directory for the
+/// `fixture` and `readonly` cases); absolute paths pass through unchanged.
 pub struct Ctx<'a> {
     target: &'a dyn Target,
     root: String,
@@ -126,8 +127,10 @@ impl<'a> Ctx<'a> {
         if rel.is_empty() || rel.starts_with(b"/") {
             return rel.to_vec();
         }
-        let mut full = Vec::with_capacity(self.root.len() + 1 + rel.len());
-        full.extend_from_slice(self.root.as_bytes());
+        // A fixture directory may be the namespace root, "/": no "//" then.
+        let root = self.root.trim_end_matches('/');
+        let mut full = Vec::with_capacity(root.len() + 1 + rel.len());
+        full.extend_from_slice(root.as_bytes());
         full.push(b'/');
         full.extend_from_slice(rel);
         full

@@ -404,6 +404,22 @@ impl MountControl for KernelTarget {
     fn unmount(&self, path: &[u8]) -> Result<()> {
         unmount_path(path)
     }
+
+    /// `mount -o remount,ro` of the tmpfs on `path`.
+    fn remount_read_only(&self, path: &[u8]) -> Result<()> {
+        let target = cpath(path)?;
+        // SAFETY: `target` is a valid C string; the other pointers may be null for
+        // a remount.
+        check(unsafe {
+            libc::mount(
+                std::ptr::null(),
+                target.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REMOUNT | libc::MS_RDONLY,
+                std::ptr::null(),
+            )
+        })
+    }
 }
 
 /// An open host file descriptor.

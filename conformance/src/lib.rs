@@ -14,13 +14,14 @@
 mod case;
 pub mod cases;
 mod ctx;
+pub mod fixture;
 mod kernel;
 mod ns_target;
 pub mod random;
 mod runner;
 mod target;
 
-pub use case::{needs, Area, Case, CaseResult};
+pub use case::{needs, Area, Case, CaseResult, Setup};
 pub use ctx::{read_all, Ctx, Failure, OLD_TIME};
 pub use kernel::KernelTarget;
 pub use ns_target::{BackendHarness, MakeFilesystem, NamespaceTarget};
@@ -66,20 +67,31 @@ pub fn assert_backend_random(harness: &BackendHarness, seed: u64, ops: usize) {
 /// Generates a backend's conformance tests from one expression: a closure
 /// `Fn(ScratchMount) -> vfs_core::Result<Arc<dyn Filesystem>>` making fresh
 /// instances. Defines the tests `conformance_suite` and `conformance_random`.
+///
+/// A read-only backend writes `conformance_tests!(read_only_with_fixture: make)`
+/// with a closure `Fn() -> vfs_core::Result<Arc<dyn Filesystem>>` making fresh
+/// instances holding the [fixture] tree at their root (see
+/// [`BackendHarness::read_only_with_fixture`]).
 #[macro_export]
 macro_rules! conformance_tests {
-    ($make:expr) => {
+    (read_only_with_fixture: $make:expr) => {
+        $crate::conformance_tests!(@harness $crate::BackendHarness::read_only_with_fixture($make));
+    };
+    (@harness $harness:expr) => {
         #[test]
         fn conformance_suite() {
-            $crate::assert_backend_conforms(&$crate::BackendHarness::new($make));
+            $crate::assert_backend_conforms(&$harness);
         }
 
         #[test]
         fn conformance_random() {
             for seed in 1..=3 {
-                $crate::assert_backend_random(&$crate::BackendHarness::new($make), seed, 5_000);
+                $crate::assert_backend_random(&$harness, seed, 5_000);
             }
         }
+    };
+    ($make:expr) => {
+        $crate::conformance_tests!(@harness $crate::BackendHarness::new($make));
     };
 }
 

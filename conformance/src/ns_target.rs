@@ -1,12 +1,14 @@
 //! Running the suite on a backend: a [`vfs_core::Namespace`] driven as a [`Target`].
 
 use crate::target::{Entry, MountControl, ScratchMount, Target, TargetFile};
+use async_trait::async_trait;
 use futures::executor::block_on;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use vfs_core::{
     AccessMask, Attr, Caller, Capabilities, Errno, FileHandle, Filesystem, FsStat, MountOptions,
-    Namespace, OpenFlags, Result, SetAttr, SetTime,
+    Namespace, OpenFlags, Result, SetAttr, SetTime, Vnode,
 };
 
 /// Makes fresh file systems of the backend under test.
@@ -18,9 +20,14 @@ pub type MakeFilesystem = dyn Fn(ScratchMount) -> Result<Arc<dyn Filesystem>> + 
 /// `make` gets the wanted [`ScratchMount`] options; it returns `EOPNOTSUPP` for a
 /// `size_limit` it cannot honour (those cases are skipped). `read_only` is applied by
 /// the namespace, so `make` may ignore it.
+///
+/// A read-only backend cannot be handed empty instances to fill: it uses
+/// [`BackendHarness::read_only_with_fixture`] instead.
 #[derive(Clone)]
 pub struct BackendHarness {
     make: Arc<MakeFilesystem>,
+    /// Instances are read-only and hold the fixture at their root.
+    fixture_at_root: bool,
 }
 
 impl BackendHarness {
@@ -30,17 +37,35 @@ impl BackendHarness {
     ) -> BackendHarness {
         BackendHarness {
             make: Arc::new(make),
+            fixture_at_root: false,
+        }
+    }
+
+    /// A harness for a read-only backend: `make` returns a fresh instance holding
+    /// the [fixture](crate::fixture) tree at its root (every entry the backend's
+    /// capabilities can hold, see [`crate::fixture::entries_for`]).
+    ///
+    /// Its target runs the `fixture` and `readonly` cases on the namespace root and
+    /// skips the cases that need `write`. It offers no mount control: the namespace
+    /// cases need fresh, empty file systems, which such a backend cannot make.
+    pub fn read_only_with_fixture(
+        make: impl Fn() -> Result<Arc<dyn Filesystem>> + Send + Sync + 'static,
+    ) -> BackendHarness {
+        BackendHarness {
+            make: Arc::new(move |_| make()),
+            fixture_at_root: true,
         }
     }
 
     /// A namespace target whose root is a fresh instance.
     pub fn target(&self) -> Result<NamespaceTarget> {
         let fs = (self.make)(ScratchMount::default())?;
-        Ok(NamespaceTarget::new(
-            Arc::new(Namespace::new(fs, MountOptions::default())),
-            "/",
-            Some(self.clone()),
-        ))
+        let namespace = Arc::new(Namespace::new(fs, MountOptions::default()));
+        Ok(if self.fixture_at_root {
+            NamespaceTarget::new(namespace, "/", None).with_fixture_dir("/")
+        } else {
+            NamespaceTarget::new(namespace, "/", Some(self.clone()))
+        })
     }
 }
 
@@ -52,6 +77,9 @@ pub struct NamespaceTarget {
     base: String,
     harness: Option<BackendHarness>,
     next_scratch: AtomicU64,
+    fixture_dir: Option<String>,
+    /// Ids of the read-only bind mounts [`MountControl::remount_read_only`] made.
+    read_only_binds: Mutex<Vec<u64>>,
 }
 
 impl NamespaceTarget {
@@ -69,7 +97,22 @@ impl NamespaceTarget {
             base: base.trim_end_matches('/').to_string(),
             harness,
             next_scratch: AtomicU64::new(0),
+            fixture_dir: None,
+            read_only_binds: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The same target, telling the suite that `dir` (absolute) holds the
+    /// [fixture](crate::fixture) tree: see [`Target::fixture_dir`].
+    pub fn with_fixture_dir(mut self, dir: &str) -> NamespaceTarget {
+        self.fixture_dir = Some(dir.to_string());
+        self
+    }
+
+    /// The id of the mount whose root `path` names.
+    fn mount_id(&self, path: &[u8]) -> Result<u64> {
+        let location = block_on(self.namespace.resolve(&self.caller, path, true))?;
+        Ok(location.mount().id())
     }
 
     /// The namespace under test.
@@ -99,6 +142,10 @@ impl Target for NamespaceTarget {
 
     fn mounts(&self) -> Option<&dyn MountControl> {
         self.harness.as_ref().map(|_| self as &dyn MountControl)
+    }
+
+    fn fixture_dir(&self) -> Option<String> {
+        self.fixture_dir.clone()
     }
 
     fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
@@ -204,8 +251,69 @@ impl MountControl for NamespaceTarget {
         block_on(self.namespace.mount(&self.caller, path, fs, mount_options))
     }
 
+    /// Unmounts `path`; a read-only bind made by `remount_read_only` goes together
+    /// with the mount below it.
     fn unmount(&self, path: &[u8]) -> Result<()> {
-        block_on(self.namespace.unmount(&self.caller, path))
+        let id = self.mount_id(path)?;
+        block_on(self.namespace.unmount(&self.caller, path))?;
+        let was_bind = {
+            let mut binds = self.read_only_binds.lock();
+            let at = binds.iter().position(|&bind| bind == id);
+            at.map(|at| binds.remove(at)).is_some()
+        };
+        if was_bind {
+            block_on(self.namespace.unmount(&self.caller, path))?;
+        }
+        Ok(())
+    }
+
+    /// The namespace cannot change a mount's options, so this mounts the same
+    /// instance again on `path`, read-only, over itself: a read-only bind mount
+    /// (`mount --bind -o ro`). The bind never calls the instance's `unmount`; the
+    /// mount below does, once, when `unmount(path)` removes both.
+    fn remount_read_only(&self, path: &[u8]) -> Result<()> {
+        let fs = {
+            let location = block_on(self.namespace.resolve(&self.caller, path, true))?;
+            if !location.is_mount_root() {
+                return Err(Errno::EINVAL.with("not a mount point"));
+            }
+            location.mount().filesystem().clone()
+        };
+        let bind = Arc::new(ReadOnlyBind { fs });
+        let options = MountOptions { read_only: true };
+        block_on(self.namespace.mount(&self.caller, path, bind, options))?;
+        let id = self.mount_id(path)?;
+        self.read_only_binds.lock().push(id);
+        Ok(())
+    }
+}
+
+/// A second mount of an instance already mounted: everything is the instance's
+/// except `unmount`, left to the original mount.
+struct ReadOnlyBind {
+    fs: Arc<dyn Filesystem>,
+}
+
+#[async_trait]
+impl Filesystem for ReadOnlyBind {
+    fn root(&self) -> Arc<dyn Vnode> {
+        self.fs.root()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.fs.capabilities()
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (read-only bind)", self.fs.describe())
+    }
+
+    async fn statfs(&self) -> Result<FsStat> {
+        self.fs.statfs().await
+    }
+
+    async fn sync(&self) -> Result<()> {
+        self.fs.sync().await
     }
 }
 

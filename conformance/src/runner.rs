@@ -1,9 +1,11 @@
 //! Running the cases on a target and counting.
 
-use crate::case::Case;
+use crate::case::{Case, Setup};
 use crate::ctx::{Ctx, Failure};
-use crate::target::Target;
+use crate::fixture;
+use crate::target::{ScratchMount, Target};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use vfs_core::Errno;
 
 /// How one case ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +83,8 @@ impl Selection {
 }
 
 /// Runs `cases` on `target` one after the other, each in a fresh scratch directory
-/// that is removed afterwards; calls `on_result` after each case.
+/// that is removed afterwards (holding the fixture for the fixture cases, see
+/// [`Setup`]); calls `on_result` after each case.
 pub fn run_cases(
     target: &dyn Target,
     cases: &[Case],
@@ -112,13 +115,25 @@ fn run_one(
     if case.needs_mounts && target.mounts().is_none() {
         return Outcome::Skipped("needs mount control".to_string());
     }
-    let root = match target.scratch_dir(&name.replace("::", "-")) {
-        Ok(root) => root,
-        Err(e) => {
-            return Outcome::Failed(Failure::unexpected("creating the scratch directory", &e))
+    let dir_name = name.replace("::", "-");
+    let place = match case.setup {
+        Setup::Empty => Place::scratch(target, &dir_name, false),
+        Setup::Fixture | Setup::ReadOnlyFixture if !capabilities.write => {
+            match target.fixture_dir() {
+                Some(dir) => Ok(Place::Given(dir)),
+                None => Err(Outcome::Skipped(
+                    "needs write (to build the fixture) or a fixture directory".to_string(),
+                )),
+            }
         }
+        Setup::Fixture => Place::scratch(target, &dir_name, true),
+        Setup::ReadOnlyFixture => Place::read_only_fixture(target, &dir_name),
     };
-    let ctx = Ctx::new(target, root.clone());
+    let place = match place {
+        Ok(place) => place,
+        Err(outcome) => return outcome,
+    };
+    let ctx = Ctx::new(target, place.root().to_string());
     let result = catch_unwind(AssertUnwindSafe(|| (case.run)(&ctx)));
     ctx.unmount_leftovers();
     let outcome = match result {
@@ -134,12 +149,108 @@ fn run_one(
             Outcome::Failed(Failure::msg(format!("panicked: {text}")))
         }
     };
-    if let Err(e) = remove_tree(target, root.as_bytes()) {
-        if matches!(outcome, Outcome::Passed) {
-            return Outcome::Failed(Failure::unexpected("removing the scratch directory", &e));
+    match place.remove(target) {
+        Err(failure) if matches!(outcome, Outcome::Passed) => Outcome::Failed(failure),
+        _ => outcome,
+    }
+}
+
+/// Where a case runs.
+enum Place {
+    /// A scratch directory of the target, removed afterwards.
+    Scratch(String),
+    /// A scratch directory with a file system mounted on it, unmounted and removed
+    /// afterwards.
+    Mounted(String),
+    /// A directory the target provided, left alone.
+    Given(String),
+}
+
+impl Place {
+    /// A fresh scratch directory, holding the fixture when `fixture` is set.
+    fn scratch(target: &dyn Target, dir_name: &str, fixture: bool) -> Result<Place, Outcome> {
+        let place = Place::Scratch(scratch_dir(target, dir_name)?);
+        if fixture {
+            if let Err(outcome) = place.fill(target) {
+                let _ = place.remove(target);
+                return Err(outcome);
+            }
+        }
+        Ok(place)
+    }
+
+    /// A fresh file system mounted on a scratch directory, holding the fixture and
+    /// then made read-only; skipped when the target cannot mount or remount.
+    fn read_only_fixture(target: &dyn Target, dir_name: &str) -> Result<Place, Outcome> {
+        let Some(control) = target.mounts() else {
+            return Err(Outcome::Skipped(
+                "needs mount control (to make the fixture read-only)".to_string(),
+            ));
+        };
+        let unsupported = |call: &str, e: &vfs_core::Error| {
+            if e.errno() == Errno::EOPNOTSUPP {
+                Outcome::Skipped(format!(
+                    "target cannot {call} (to make the fixture read-only)"
+                ))
+            } else {
+                Outcome::Failed(Failure::unexpected(call, e))
+            }
+        };
+        let root = scratch_dir(target, dir_name)?;
+        if let Err(e) = control.mount_scratch(root.as_bytes(), ScratchMount::default()) {
+            let _ = Place::Scratch(root).remove(target);
+            return Err(unsupported("mount_scratch", &e));
+        }
+        let place = Place::Mounted(root);
+        let made = place.fill(target).and_then(|()| {
+            control
+                .remount_read_only(place.root().as_bytes())
+                .map_err(|e| unsupported("remount_read_only", &e))
+        });
+        match made {
+            Ok(()) => Ok(place),
+            Err(outcome) => {
+                let _ = place.remove(target);
+                Err(outcome)
+            }
         }
     }
-    outcome
+
+    fn root(&self) -> &str {
+        match self {
+            Place::Scratch(root) | Place::Mounted(root) | Place::Given(root) => root,
+        }
+    }
+
+    /// Builds the fixture in it.
+    fn fill(&self, target: &dyn Target) -> Result<(), Outcome> {
+        fixture::build(target, self.root())
+            .map_err(|e| Outcome::Failed(Failure::unexpected("building the fixture", &e)))
+    }
+
+    /// Undoes what making it did.
+    fn remove(&self, target: &dyn Target) -> Result<(), Failure> {
+        let root = match self {
+            Place::Given(_) => return Ok(()),
+            Place::Scratch(root) => root,
+            Place::Mounted(root) => {
+                let control = target.mounts().expect("mounted through mount control");
+                control
+                    .unmount(root.as_bytes())
+                    .map_err(|e| Failure::unexpected("unmounting the fixture", &e))?;
+                root
+            }
+        };
+        remove_tree(target, root.as_bytes())
+            .map_err(|e| Failure::unexpected("removing the scratch directory", &e))
+    }
+}
+
+/// A fresh scratch directory for the case.
+fn scratch_dir(target: &dyn Target, dir_name: &str) -> Result<String, Outcome> {
+    target
+        .scratch_dir(dir_name)
+        .map_err(|e| Outcome::Failed(Failure::unexpected("creating the scratch directory", &e)))
 }
 
 /// Removes `path` and everything below it, restoring write and search permission on

@@ -32,6 +32,14 @@ pub trait Target: Send + Sync {
     /// Mount control, when the target can mount file systems for the namespace cases.
     fn mounts(&self) -> Option<&dyn MountControl>;
 
+    /// For a target without `write`: the absolute path of a directory holding the
+    /// [fixture](crate::fixture) tree (every entry its capabilities can hold), where
+    /// the `fixture` and `readonly` cases run. `None` (the default) skips them. A
+    /// target with `write` is never asked: the runner builds the fixture itself.
+    fn fixture_dir(&self) -> Option<String> {
+        None
+    }
+
     /// `open(path, flags, mode)`.
     fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>>;
     /// `stat(path)`.
@@ -112,4 +120,17 @@ pub trait MountControl: Send + Sync {
     fn mount_scratch(&self, path: &[u8], options: ScratchMount) -> Result<()>;
     /// Unmounts what is mounted on `path`.
     fn unmount(&self, path: &[u8]) -> Result<()>;
+
+    /// Makes the file system mounted on `path` (by [`MountControl::mount_scratch`])
+    /// read-only from now on, keeping its contents, like `mount -o remount,ro`: every
+    /// change under `path` then fails with `EROFS`. One [`MountControl::unmount`]
+    /// of `path` still removes it all. The runner uses it to check the `readonly`
+    /// cases on a writable target.
+    ///
+    /// Errors: `EOPNOTSUPP` (the default) when this target cannot (those cases are
+    /// then skipped), or the remount's own errors.
+    fn remount_read_only(&self, path: &[u8]) -> Result<()> {
+        let _ = path;
+        Err(vfs_core::Errno::EOPNOTSUPP.into())
+    }
 }

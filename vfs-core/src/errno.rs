@@ -77,6 +77,7 @@ errnos! {
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many levels of symbolic links";
     ENODATA = 61, "No data available";
+    EREMOTE = 66, "Object is remote";
     EPROTO = 71, "Protocol error";
     EBADMSG = 74, "Bad message";
     EOVERFLOW = 75, "Value too large for defined data type";
@@ -87,6 +88,7 @@ errnos! {
     ECONNREFUSED = 111, "Connection refused";
     EHOSTUNREACH = 113, "No route to host";
     ESTALE = 116, "Stale file handle";
+    EREMOTEIO = 121, "Remote I/O error";
     EDQUOT = 122, "Disk quota exceeded";
     ECANCELED = 125, "Operation canceled";
 }

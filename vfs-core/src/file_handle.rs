@@ -7,6 +7,7 @@ use crate::mount::Location;
 use crate::namespace::truncate_checks;
 use crate::open_file::OpenFile;
 use crate::vnode::{DirEntry, DirPage};
+use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -22,7 +23,9 @@ const READDIR_PAGE: usize = 512;
 /// flushes and releases the backend's state and reports their errors.
 pub struct FileHandle {
     location: Location,
-    file: Option<Arc<dyn OpenFile>>,
+    /// The backend's per-open state; `None` for a directory, and taken at close so
+    /// the backend's object goes when its contract says it does.
+    file: RwLock<Option<Arc<dyn OpenFile>>>,
     flags: OpenFlags,
     closed: AtomicBool,
 }
@@ -35,7 +38,7 @@ impl FileHandle {
     ) -> FileHandle {
         FileHandle {
             location,
-            file,
+            file: RwLock::new(file),
             flags,
             closed: AtomicBool::new(false),
         }
@@ -58,21 +61,38 @@ impl FileHandle {
         Ok(())
     }
 
-    fn readable_file(&self) -> Result<&Arc<dyn OpenFile>> {
+    /// The file to read `len` bytes at `offset` from, checked in Linux's order:
+    /// access mode, then the range (`rw_verify_area`), then the type (`->read`).
+    fn readable_file(&self, offset: u64, len: usize) -> Result<Arc<dyn OpenFile>> {
         self.live()?;
-        match &self.file {
-            _ if !self.flags.readable() => Err(Errno::EBADF.with("not open for reading")),
-            Some(file) => Ok(file),
-            None => Err(Errno::EISDIR.with("read of a directory")),
+        if !self.flags.readable() {
+            return Err(Errno::EBADF.with("not open for reading"));
         }
+        check_range(offset, len)?;
+        if self.is_directory() {
+            return Err(Errno::EISDIR.with("read of a directory"));
+        }
+        self.open_file()
     }
 
-    fn writable_file(&self) -> Result<&Arc<dyn OpenFile>> {
+    fn writable_file(&self) -> Result<Arc<dyn OpenFile>> {
         self.live()?;
-        match &self.file {
-            Some(file) if self.flags.writable() => Ok(file),
-            _ => Err(Errno::EBADF.with("not open for writing")),
+        if !self.flags.writable() || self.is_directory() {
+            return Err(Errno::EBADF.with("not open for writing"));
         }
+        self.open_file()
+    }
+
+    fn is_directory(&self) -> bool {
+        self.location.vnode.file_type() == FileType::Directory
+    }
+
+    /// The backend's open file; `EBADF` once closed.
+    fn open_file(&self) -> Result<Arc<dyn OpenFile>> {
+        self.file
+            .read()
+            .clone()
+            .ok_or_else(|| Errno::EBADF.with("file handle already closed"))
     }
 
     /// Reads at `offset` (`pread`).
@@ -80,8 +100,7 @@ impl FileHandle {
     /// Errors: `EBADF` (not open for reading), `EISDIR` (a directory), `EINVAL` (the
     /// range would end past `i64::MAX`), the backend's.
     pub async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let file = self.readable_file()?;
-        check_range(offset, buf.len())?;
+        let file = self.readable_file(offset, buf.len())?;
         file.read_at(offset, buf).await
     }
 
@@ -116,9 +135,10 @@ impl FileHandle {
     /// Errors: `EINVAL` (not open for writing, or not a regular file), `EROFS`,
     /// `EFBIG`, the backend's.
     pub async fn truncate(&self, length: u64) -> Result<()> {
-        let Some(file) = self.file.as_ref().filter(|_| self.flags.writable()) else {
+        if !self.flags.writable() || self.is_directory() {
             return Err(Errno::EINVAL.with("ftruncate of a file not open for writing"));
-        };
+        }
+        let file = self.open_file()?;
         truncate_checks(&self.location, length)?;
         file.flush().await?;
         self.location
@@ -164,10 +184,10 @@ impl FileHandle {
     /// Errors: the backend's.
     pub async fn fsync(&self, data_only: bool) -> Result<()> {
         self.live()?;
-        match &self.file {
-            Some(file) => file.fsync(data_only).await,
-            None => self.location.vnode.fsync().await,
+        if self.is_directory() {
+            return self.location.vnode.fsync().await;
         }
+        self.open_file()?.fsync(data_only).await
     }
 
     /// One page of this directory's listing from `cookie` (0 for the start).
@@ -207,13 +227,15 @@ impl FileHandle {
     /// The first error is returned; release happens regardless.
     ///
     /// Every later call on the handle, a second `close` included, fails with `EBADF`.
+    /// The backend's open-file object is dropped here; the node itself stays
+    /// referenced until the handle is dropped.
     ///
     /// Errors: the backend's `flush` and `release` errors; `EBADF` when closed already.
     pub async fn close(&self) -> Result<()> {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(Errno::EBADF.with("file handle already closed"));
         }
-        let Some(file) = &self.file else {
+        let Some(file) = self.file.write().take() else {
             return Ok(());
         };
         let flushed = file.flush().await;

@@ -226,8 +226,8 @@ impl Namespace {
     ///
     /// Errors, in Linux's order: resolution errors; `EISDIR` (`CREATE` with a
     /// trailing slash or on a directory); `EEXIST` (`CREATE|EXCLUSIVE` on an existing
-    /// name); `ELOOP` (`NOFOLLOW` on a symlink); `EROFS` (creating or writing on a
-    /// read-only mount); `ENOTDIR` (`DIRECTORY` on a non-directory); `EISDIR`
+    /// name); `ENOTDIR` (`DIRECTORY` on a non-directory); `ELOOP` (`NOFOLLOW` on a
+    /// symlink); `EROFS` (creating or writing on a read-only mount); `EISDIR`
     /// (writing a directory); `ENXIO` (a socket); then the backend's.
     pub async fn open(
         &self,
@@ -248,16 +248,18 @@ impl Namespace {
             (location, false)
         };
         let file_type = location.vnode.file_type();
+        // `O_DIRECTORY` is checked before `O_NOFOLLOW`'s symlink (Linux's `do_open`
+        // before `may_open`).
+        if flags.contains(OpenFlags::DIRECTORY) && file_type != FileType::Directory {
+            return Err(
+                Errno::ENOTDIR.with(format!("'{}' (O_DIRECTORY)", String::from_utf8_lossy(path)))
+            );
+        }
         if file_type == FileType::Symlink {
             return Err(Errno::ELOOP.with(format!(
                 "'{}' is a symlink (O_NOFOLLOW)",
                 String::from_utf8_lossy(path)
             )));
-        }
-        if flags.contains(OpenFlags::DIRECTORY) && file_type != FileType::Directory {
-            return Err(
-                Errno::ENOTDIR.with(format!("'{}' (O_DIRECTORY)", String::from_utf8_lossy(path)))
-            );
         }
         if file_type == FileType::Directory {
             if flags.contains(OpenFlags::CREATE) {

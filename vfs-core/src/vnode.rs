@@ -89,8 +89,10 @@ pub trait Vnode: Any + Send + Sync + 'static {
     async fn lookup(&self, name: &Name) -> Result<Arc<dyn Vnode>>;
 
     /// This directory's parent (`..`); the root of the file system returns itself.
+    /// A directory removed while still in use returns its former parent, as Linux
+    /// resolves `..` of a removed working directory.
     ///
-    /// Errors: `ENOENT` (this directory was removed), `EIO`.
+    /// Errors: `ENOENT` (the parent is gone too), `EIO`.
     async fn parent(&self) -> Result<Arc<dyn Vnode>>;
 
     /// Creates a regular file `name`. When the name exists: with `exclusive`, fails

@@ -1,9 +1,9 @@
 //! Directory streams, the working directory, and mounting.
 
 use crate::fd_table::Fd;
-use crate::ofd::DirEnt;
+use crate::ofd::{DirCursor, DirEnt};
 use crate::process::Process;
-use vfs_core::{Caller, Errno, FileType, MountOptions, OpenFlags, Result};
+use vfs_core::{Caller, Errno, FileHandle, FileType, MountOptions, OpenFlags, Result};
 
 /// How many entries one backend listing call fetches for a directory stream.
 const READDIR_BATCH: usize = 128;
@@ -35,6 +35,13 @@ impl Process {
         }
         let mut position = ofd.position.lock().await;
         let cursor = &mut position.dir;
+        let at_start = cursor.dots_done == 0 && cursor.cookie == 0 && cursor.pending.is_empty();
+        // The first page is fetched before the dots are handed out: a directory
+        // removed while open lists nothing at all, not even `.` and `..` (Linux's
+        // getdents fails with ENOENT, which readdir reports as the end).
+        if at_start && !cursor.eof && !fetch_page(&ofd.handle, cursor).await? {
+            cursor.dots_done = 2;
+        }
         if cursor.dots_done < 2 {
             let here = ofd.handle.location();
             let (name, location) = if cursor.dots_done == 0 {
@@ -57,25 +64,7 @@ impl Process {
             }));
         }
         while cursor.pending.is_empty() && !cursor.eof {
-            let page = match ofd.handle.readdir(cursor.cookie, READDIR_BATCH).await {
-                Ok(page) => page,
-                Err(e) if e.errno() == Errno::ENOENT => {
-                    cursor.eof = true;
-                    break;
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some(last) = page.entries.last() {
-                cursor.cookie = last.cookie;
-            }
-            cursor.eof = page.eof || page.entries.is_empty();
-            cursor
-                .pending
-                .extend(page.entries.into_iter().map(|entry| DirEnt {
-                    ino: entry.ino,
-                    file_type: entry.file_type,
-                    name: entry.name.as_bytes().to_vec(),
-                }));
+            fetch_page(&ofd.handle, cursor).await?;
         }
         Ok(cursor.pending.pop_front())
     }
@@ -153,4 +142,29 @@ impl Process {
     pub async fn umount(&self, path: impl AsRef<[u8]>) -> Result<()> {
         self.namespace().unmount(&self.caller(), path).await
     }
+}
+
+/// Fetches the next page of the backend's listing into `cursor`. Returns false when
+/// the directory was removed, which ends the listing.
+async fn fetch_page(handle: &FileHandle, cursor: &mut DirCursor) -> Result<bool> {
+    let page = match handle.readdir(cursor.cookie, READDIR_BATCH).await {
+        Ok(page) => page,
+        Err(e) if e.errno() == Errno::ENOENT => {
+            cursor.eof = true;
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(last) = page.entries.last() {
+        cursor.cookie = last.cookie;
+    }
+    cursor.eof = page.eof || page.entries.is_empty();
+    cursor
+        .pending
+        .extend(page.entries.into_iter().map(|entry| DirEnt {
+            ino: entry.ino,
+            file_type: entry.file_type,
+            name: entry.name.as_bytes().to_vec(),
+        }));
+    Ok(true)
 }

@@ -27,6 +27,13 @@ const CHANGEABLE_STATUS: OpenFlags = OpenFlags::APPEND
     .union(OpenFlags::NONBLOCK)
     .union(OpenFlags::NOATIME);
 
+/// The open flags that act only while opening, which Linux drops from the
+/// description's flags (`F_GETFL` never shows them).
+const OPEN_TIME_ONLY: OpenFlags = OpenFlags::CREATE
+    .union(OpenFlags::EXCLUSIVE)
+    .union(OpenFlags::TRUNCATE)
+    .union(OpenFlags::CLOEXEC);
+
 /// A file offset given as `off_t`: negative is `EINVAL`.
 fn offset_of(offset: i64) -> Result<u64> {
     u64::try_from(offset).map_err(|_| Errno::EINVAL.with(format!("negative offset {offset}")))
@@ -144,8 +151,9 @@ impl Process {
     ///
     /// Errors: `EBADF`, `EISDIR`, `EINVAL` (negative offset), the backend's.
     pub async fn pread(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Result<usize> {
+        let offset = offset_of(offset)?;
         let ofd = self.description(fd)?;
-        ofd.handle.read_at(offset_of(offset)?, buf).await
+        ofd.handle.read_at(offset, buf).await
     }
 
     /// Writes at `offset` without moving the file offset. As on Linux, a descriptor
@@ -154,8 +162,8 @@ impl Process {
     /// Errors: `EBADF`, `EINVAL` (negative offset, or past the largest offset), the
     /// backend's.
     pub async fn pwrite(&self, fd: Fd, data: &[u8], offset: i64) -> Result<usize> {
-        let ofd = self.description(fd)?;
         let offset = offset_of(offset)?;
+        let ofd = self.description(fd)?;
         let status = ofd.status();
         let written = if status.contains(OpenFlags::APPEND) {
             ofd.handle.append(data).await?.1
@@ -166,10 +174,22 @@ impl Process {
         Ok(written)
     }
 
+    /// Fails with `EBADF` unless `fd` is open with `access`: what Linux's
+    /// `readv`/`writev` check before looking at the buffers.
+    fn check_access(&self, fd: Fd, access: OpenFlags) -> Result<()> {
+        if self.description(fd)?.status().contains(access) {
+            Ok(())
+        } else {
+            Err(Errno::EBADF.with(format!("descriptor {fd} lacks the access mode")))
+        }
+    }
+
     /// Reads into several buffers in order, as one read.
     ///
-    /// Errors: as [`Process::read`]; `EINVAL` (more than [`IOV_MAX`] buffers).
+    /// Errors: as [`Process::read`]; `EINVAL` (more than [`IOV_MAX`] buffers, checked
+    /// after the descriptor and its access mode, as Linux does).
     pub async fn readv(&self, fd: Fd, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
+        self.check_access(fd, OpenFlags::READ)?;
         let total = iov_total(bufs.len(), bufs.iter().map(|b| b.len()))?;
         let mut gathered = vec![0u8; total];
         let n = self.read(fd, &mut gathered).await?;
@@ -185,8 +205,10 @@ impl Process {
     /// Writes several buffers in order, as one write (so an `O_APPEND` writev lands
     /// in one piece).
     ///
-    /// Errors: as [`Process::write`]; `EINVAL` (more than [`IOV_MAX`] buffers).
+    /// Errors: as [`Process::write`]; `EINVAL` (more than [`IOV_MAX`] buffers, checked
+    /// after the descriptor and its access mode, as Linux does).
     pub async fn writev(&self, fd: Fd, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        self.check_access(fd, OpenFlags::WRITE)?;
         iov_total(bufs.len(), bufs.iter().map(|b| b.len()))?;
         let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
         self.write(fd, &joined).await
@@ -195,8 +217,9 @@ impl Process {
     /// Moves the file offset; returns the new one. On a directory only a rewind to 0
     /// (or asking the current offset) is possible.
     ///
-    /// Errors: `EBADF`, `EINVAL` (a negative result, or past the largest offset),
-    /// `EOVERFLOW` (the arithmetic overflowed).
+    /// Errors: `EBADF`, `EINVAL` (a negative result, or past the largest offset;
+    /// also when the sum overflows, which Linux computes wrapping to a negative
+    /// offset), `EOVERFLOW` (a file size past `off_t`).
     pub async fn lseek(&self, fd: Fd, offset: i64, whence: Whence) -> Result<u64> {
         let ofd = self.description(fd)?;
         let mut position = ofd.position.lock().await;
@@ -208,7 +231,7 @@ impl Process {
         let base = i64::try_from(base).map_err(|_| Errno::EOVERFLOW)?;
         let target = base
             .checked_add(offset)
-            .ok_or_else(|| Errno::EOVERFLOW.with(format!("{base} + {offset} overflows off_t")))?;
+            .ok_or_else(|| Errno::EINVAL.with(format!("{base} + {offset} overflows off_t")))?;
         let target = u64::try_from(target)
             .map_err(|_| Errno::EINVAL.with(format!("seek to negative offset {target}")))?;
         if ofd.file_type() == FileType::Directory && target != position.offset {
@@ -226,10 +249,9 @@ impl Process {
     /// Errors: `EBADF`, `EINVAL` (negative length, not open for writing, not a
     /// regular file), `EROFS`, `EFBIG`, the backend's.
     pub async fn ftruncate(&self, fd: Fd, length: i64) -> Result<()> {
-        let ofd = self.description(fd)?;
         let length = u64::try_from(length)
             .map_err(|_| Errno::EINVAL.with(format!("negative length {length}")))?;
-        ofd.handle.truncate(length).await
+        self.description(fd)?.handle.truncate(length).await
     }
 
     /// Attributes of the open file.
@@ -325,9 +347,9 @@ impl Process {
     ///
     /// Errors: `EBADF`, `EINVAL` (`min` negative or past the limit), `EMFILE`.
     pub fn dup_from(&self, fd: Fd, min: Fd, close_on_exec: bool) -> Result<Fd> {
-        let min = usize::try_from(min).map_err(|_| Errno::EINVAL.with("negative descriptor"))?;
         let mut fds = self.fds.lock();
         let ofd = fds.get(fd)?.ofd.clone();
+        let min = usize::try_from(min).map_err(|_| Errno::EINVAL.with("negative descriptor"))?;
         ofd.fd_refs.fetch_add(1, Ordering::AcqRel);
         match fds.insert(
             FdEntry {
@@ -396,7 +418,7 @@ impl Process {
     ///
     /// Errors: `EBADF`.
     pub fn status_flags(&self, fd: Fd) -> Result<OpenFlags> {
-        Ok(self.description(fd)?.status() - OpenFlags::CLOEXEC)
+        Ok(self.description(fd)?.status() - OPEN_TIME_ONLY)
     }
 
     /// `fcntl(F_SETFL)`: changes `O_APPEND`, `O_NONBLOCK` and `O_NOATIME`; other

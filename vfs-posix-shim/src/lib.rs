@@ -10,9 +10,11 @@
 //! Errors are [`vfs_core::Error`]s whose errno is Linux's, in the order Linux checks.
 
 mod blocking;
+mod c_abi;
 mod dir_calls;
 mod fd_table;
 mod file_calls;
+pub mod fs;
 mod lock_calls;
 pub mod locks;
 mod ofd;

@@ -48,14 +48,23 @@ pub enum FlockOp {
 
 impl Process {
     /// The description and absolute range of a record-lock request, after the
-    /// checks `fcntl` makes: the descriptor must be open for reading to take a read
-    /// lock and for writing to take a write lock.
+    /// checks `fcntl` makes, in Linux's order: the range, then the access mode (the
+    /// descriptor must be open for reading to take a read lock and for writing to
+    /// take a write lock).
     async fn lock_request(
         &self,
         fd: Fd,
         lock: &RecordLock,
     ) -> Result<(Arc<OpenFileDescription>, LockRange)> {
         let ofd = self.description(fd)?;
+        let base = match lock.whence {
+            Whence::Set => 0,
+            Whence::Current => ofd.position.lock().await.offset,
+            Whence::End => ofd.handle.getattr().await?.size,
+        };
+        let base = i64::try_from(base).map_err(|_| Errno::EOVERFLOW)?;
+        let start = base.checked_add(lock.start).ok_or(Errno::EOVERFLOW)?;
+        let range = range_from_flock(start, lock.len)?;
         let status = ofd.status();
         match lock.lock_type {
             LockType::Read if !status.readable() => {
@@ -66,14 +75,6 @@ impl Process {
             }
             _ => {}
         }
-        let base = match lock.whence {
-            Whence::Set => 0,
-            Whence::Current => ofd.position.lock().await.offset,
-            Whence::End => ofd.handle.getattr().await?.size,
-        };
-        let base = i64::try_from(base).map_err(|_| Errno::EOVERFLOW)?;
-        let start = base.checked_add(lock.start).ok_or(Errno::EOVERFLOW)?;
-        let range = range_from_flock(start, lock.len)?;
         Ok((ofd, range))
     }
 

@@ -118,8 +118,10 @@ impl Vnode for RamNode {
     }
 
     async fn parent(&self) -> Result<Arc<dyn Vnode>> {
+        // A removed directory still knows where it was: Linux resolves `..` of a
+        // removed cwd to the former parent, so this does too.
         let state = self.state.read();
-        match state.live_dir()?.parent() {
+        match state.body.dir()?.parent() {
             Some(parent) => Ok(parent),
             None => Err(Errno::ENOENT.with("parent was removed")),
         }

@@ -470,6 +470,7 @@ fn full_file_system_writes_what_fits_then_enospc() {
         Errno::ENOSPC
     );
     block_on(file.close()).unwrap();
+    drop(file);
     block_on(fx.ns.unlink(&fx.me, "/big")).unwrap();
     assert_eq!(block_on(fx.fs.statfs()).unwrap().blocks_free, 16);
     block_on(fx.ns.symlink(&fx.me, &long, "/l")).unwrap();
@@ -523,8 +524,10 @@ fn an_unlinked_open_file_lives_until_closed() {
     let total = block_on(fx.fs.statfs()).unwrap().blocks;
     assert_eq!(fx.free_blocks(), total - 4);
     block_on(file.close()).unwrap();
+    drop(file);
     assert_eq!(fx.free_blocks(), total - 4, "still open for reading");
     block_on(reader.close()).unwrap();
+    drop(reader);
     assert_eq!(fx.free_blocks(), total);
     assert_eq!(
         block_on(fx.fs.statfs()).unwrap().files_free,

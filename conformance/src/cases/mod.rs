@@ -12,6 +12,7 @@ macro_rules! area_cases {
     };
 }
 
+mod fixture;
 mod link;
 mod mkdir;
 mod names;
@@ -19,6 +20,7 @@ mod namespace;
 mod open;
 mod read;
 mod readdir;
+mod readonly;
 mod rename;
 mod rmdir;
 mod stat;
@@ -44,6 +46,8 @@ pub fn all() -> Vec<Case> {
         readdir::cases(),
         namespace::cases(),
         names::cases(),
+        fixture::cases(),
+        readonly::cases(),
     ]
     .concat()
 }

@@ -1,0 +1,627 @@
+//! The directory procedures: LOOKUP, CREATE, MKDIR, SYMLINK, READLINK, LINK,
+//! REMOVE, RMDIR and RENAME (READDIR and READDIRPLUS are in `readdir`).
+//!
+//! Each keeps the caches exact for this mount's own changes: the directory's WCC
+//! data refreshes its attributes, and when the pre-operation attributes show that
+//! nobody else changed the directory meanwhile, the one lookup cache entry the call
+//! changed is updated instead of dropping the whole cache.
+
+use crate::attr::new_node_sattr;
+use crate::lookup_cache::Child;
+use crate::node::{as_nfs_node, NfsNode};
+use crate::proc_attr::fattr_of;
+use nfs3_types::nfs3::{
+    createhow3, createverf3, diropargs3, fattr3, filename3, nfs_fh3, nfspath3, nfsstat3,
+    post_op_attr, post_op_fh3, set_atime, set_mtime, symlinkdata3, wcc_data, CREATE3args,
+    CREATE3res, LINK3args, LINK3res, LOOKUP3args, LOOKUP3res, MKDIR3args, MKDIR3res,
+    Nfs3Option, Nfs3Result, READLINK3args, READLINK3res, REMOVE3args, REMOVE3res, RENAME3args,
+    RENAME3res, RMDIR3args, RMDIR3res, SYMLINK3args, SYMLINK3res, NFS_PROGRAM,
+};
+use nfs3_types::xdr_codec::Opaque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use vfs_core::{Errno, FileType, Name, NewNode, Result, Vnode};
+
+/// The `diropargs3` of `name` in directory `dir`.
+fn dirop<'a>(dir: &nfs_fh3, name: &'a [u8]) -> diropargs3<'a> {
+    diropargs3 {
+        dir: dir.clone(),
+        name: filename3(Opaque::borrowed(name)),
+    }
+}
+
+impl NfsNode {
+    /// The child `name` of this directory: from the lookup cache when the
+    /// directory is unchanged, else LOOKUP.
+    ///
+    /// Errors: `ENOENT`, `ENOTDIR`, `ESTALE`, `EIO`.
+    pub async fn lookup_child(&self, name: &Name) -> Result<Arc<NfsNode>> {
+        let dir = self.dir_state()?;
+        if self.state.is_hidden(&self.fh, name) {
+            return Err(Errno::ENOENT.with(format!("'{name}' was unlinked while open")));
+        }
+        if dir.lookup.get(name).is_some() {
+            // An entry is as good as the directory's attributes: revalidate those
+            // first (Linux's dentry revalidation); a change drops the cache.
+            if self.attrs.fresh().is_none() {
+                self.fetch_attributes().await?;
+            }
+            if let Some(child) = dir.lookup.get(name) {
+                return Ok(self.materialize(child));
+            }
+        }
+        self.lookup_rpc(name.as_bytes()).await
+    }
+
+    /// Fails with `EEXIST` when the lookup cache knows `name` (the directory
+    /// revalidated first). Creating calls check this before asking the server, as
+    /// Linux checks its dentry cache: it costs nothing, and it keeps servers that
+    /// do not check for duplicates themselves (nfs3_server's MKDIR) from making
+    /// two entries of one name.
+    async fn refuse_known(&self, name: &Name) -> Result<()> {
+        let dir = self.dir_state()?;
+        if dir.lookup.get(name).is_none() {
+            return Ok(());
+        }
+        if self.attrs.fresh().is_none() {
+            self.fetch_attributes().await?;
+        }
+        if dir.lookup.get(name).is_some() {
+            return Err(Errno::EEXIST.with(format!("'{name}' in {}", self.what())));
+        }
+        Ok(())
+    }
+
+    /// The node of a cached child. Attributes cached longer ago than the shortest
+    /// attribute timeout are not trusted as fresh.
+    fn materialize(&self, child: Child) -> Arc<NfsNode> {
+        let old = child.at.elapsed() >= self.state.url.attr_cache.reg_min;
+        let node = self.state.node(child.fh, &child.fattr, child.seq);
+        if old {
+            node.attrs.expire();
+        }
+        node
+    }
+
+    /// `..` of this directory (LOOKUP "..": the server knows).
+    ///
+    /// Errors: `ESTALE`, `EIO`.
+    pub async fn lookup_parent(&self) -> Result<Arc<NfsNode>> {
+        self.lookup_rpc(b"..").await
+    }
+
+    /// LOOKUP `name`, caching the answer when `name` is a real name.
+    async fn lookup_rpc(&self, name: &[u8]) -> Result<Arc<NfsNode>> {
+        let seq = self.state.begin();
+        let args = LOOKUP3args {
+            what: dirop(&self.fh, name),
+        };
+        let reply: LOOKUP3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_LOOKUP, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_post_op(&ok.dir_attributes, seq);
+                let fattr = match ok.obj_attributes {
+                    Nfs3Option::Some(fattr) => fattr,
+                    Nfs3Option::None => fattr_of(&self.state, &ok.object).await?,
+                };
+                if let (Ok(name), Some(dir)) = (Name::new(name), &self.dir) {
+                    dir.lookup.learn(&name, child(&ok.object, &fattr, seq));
+                }
+                Ok(self.state.node(ok.object, &fattr, seq))
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.absorb_post_op(&fail.dir_attributes, seq);
+                Err(self.fail(
+                    status,
+                    "LOOKUP",
+                    format_args!("'{}'", String::from_utf8_lossy(name)),
+                ))
+            }
+        }
+    }
+
+    /// The node a creating call made: its handle and attributes from the reply,
+    /// or from a LOOKUP and GETATTR when the server left them out. Records the new
+    /// name in the lookup cache.
+    async fn created(
+        &self,
+        name: &Name,
+        fh: post_op_fh3,
+        attrs: post_op_attr,
+        seq: u64,
+    ) -> Result<Arc<NfsNode>> {
+        let fh = match fh {
+            Nfs3Option::Some(fh) => fh,
+            Nfs3Option::None => return self.lookup_rpc(name.as_bytes()).await,
+        };
+        let fattr = match attrs {
+            Nfs3Option::Some(fattr) => fattr,
+            Nfs3Option::None => fattr_of(&self.state, &fh).await?,
+        };
+        if let Some(dir) = &self.dir {
+            dir.lookup.added(name, child(&fh, &fattr, seq));
+        }
+        Ok(self.state.node(fh, &fattr, seq))
+    }
+
+    /// Takes in the WCC data of a failed call on this directory. A failure tells
+    /// nothing about the name it was about, so its entry goes too.
+    fn failed_on(&self, wcc: &wcc_data, name: &Name, seq: u64) {
+        self.absorb_dir_wcc(wcc, seq);
+        if let Some(dir) = &self.dir {
+            dir.lookup.removed(name);
+        }
+    }
+
+    /// Creates regular file `name` as [`vfs_core::Vnode::create`] describes.
+    ///
+    /// EXCLUSIVE is what Linux sends for `O_EXCL` and the namespace always asks for
+    /// an exclusive create: it is safe to send again after a lost reply (the
+    /// verifier makes the server answer the retry with the file it made), which
+    /// GUARDED is not. EXCLUSIVE carries no attributes, so a SETATTR follows with
+    /// the mode (and owner, if not the caller's), and resets the times the server
+    /// used to store the verifier. A server refusing EXCLUSIVE gets GUARDED, which
+    /// carries the attributes itself.
+    ///
+    /// Errors: `EEXIST`, `ENOENT`, `ENOSPC`, `EDQUOT`, `EIO`.
+    pub async fn create_file(
+        &self,
+        name: &Name,
+        attrs: &NewNode,
+        exclusive: bool,
+    ) -> Result<Arc<NfsNode>> {
+        self.dir_state()?;
+        if !exclusive {
+            match self.lookup_child(name).await {
+                Ok(existing) => return Ok(existing),
+                Err(e) if e.errno() == Errno::ENOENT => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let url = &self.state.url;
+        let sattr = new_node_sattr(attrs, url.uid, url.gid);
+        loop {
+            let use_exclusive = self.state.exclusive_create.load(Ordering::Relaxed);
+            let how = if use_exclusive {
+                createhow3::EXCLUSIVE(createverf3(self.state.unique().to_be_bytes()))
+            } else {
+                createhow3::GUARDED(sattr.clone())
+            };
+            let seq = self.state.begin();
+            let args = CREATE3args {
+                where_: dirop(&self.fh, name.as_bytes()),
+                how,
+            };
+            let reply: CREATE3res = self
+                .state
+                .client
+                .call(NFS_PROGRAM::NFSPROC3_CREATE, &args)
+                .await?;
+            match reply {
+                Nfs3Result::Ok(ok) => {
+                    self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                    let node = self
+                        .created(name, ok.obj, ok.obj_attributes, seq)
+                        .await?;
+                    if use_exclusive {
+                        let mut initial = sattr.clone();
+                        initial.atime = set_atime::SET_TO_SERVER_TIME;
+                        initial.mtime = set_mtime::SET_TO_SERVER_TIME;
+                        if let Err(e) = node.set_sattr(initial).await {
+                            // Do not leave a file with the verifier for times and
+                            // no mode behind.
+                            let _ = self.remove_rpc(name).await;
+                            return Err(e);
+                        }
+                    }
+                    return Ok(node);
+                }
+                Nfs3Result::Err((nfsstat3::NFS3ERR_NOTSUPP, fail)) if use_exclusive => {
+                    self.absorb_dir_wcc(&fail.dir_wcc, seq);
+                    self.state.exclusive_create.store(false, Ordering::Relaxed);
+                }
+                Nfs3Result::Err((status, fail)) => {
+                    self.failed_on(&fail.dir_wcc, name, seq);
+                    if status == nfsstat3::NFS3ERR_EXIST && !exclusive {
+                        // Lost a race with another creator: the file is there.
+                        return self.lookup_child(name).await;
+                    }
+                    return Err(self.fail(status, "CREATE", format_args!("'{name}'")));
+                }
+            }
+        }
+    }
+
+    /// MKDIR.
+    ///
+    /// Errors: `EEXIST`, `ENOENT`, `EMLINK`, `ENOSPC`, `EDQUOT`, `EIO`.
+    pub async fn make_dir(&self, name: &Name, attrs: &NewNode) -> Result<Arc<NfsNode>> {
+        self.refuse_known(name).await?;
+        let url = &self.state.url;
+        let args = MKDIR3args {
+            where_: dirop(&self.fh, name.as_bytes()),
+            attributes: new_node_sattr(attrs, url.uid, url.gid),
+        };
+        let seq = self.state.begin();
+        let reply: MKDIR3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_MKDIR, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                self.created(name, ok.obj, ok.obj_attributes, seq).await
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.dir_wcc, name, seq);
+                Err(self.fail(status, "MKDIR", format_args!("'{name}'")))
+            }
+        }
+    }
+
+    /// SYMLINK.
+    ///
+    /// Errors: `EEXIST`, `ENOENT`, `ENOSPC`, `EIO`.
+    pub async fn make_symlink(
+        &self,
+        name: &Name,
+        target: &[u8],
+        attrs: &NewNode,
+    ) -> Result<Arc<NfsNode>> {
+        self.refuse_known(name).await?;
+        let url = &self.state.url;
+        let args = SYMLINK3args {
+            where_: dirop(&self.fh, name.as_bytes()),
+            symlink: symlinkdata3 {
+                symlink_attributes: new_node_sattr(attrs, url.uid, url.gid),
+                symlink_data: nfspath3(Opaque::borrowed(target)),
+            },
+        };
+        let seq = self.state.begin();
+        let reply: SYMLINK3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_SYMLINK, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                let node = self.created(name, ok.obj, ok.obj_attributes, seq).await?;
+                let _ = node.link_target.set(target.to_vec());
+                Ok(node)
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.dir_wcc, name, seq);
+                Err(self.fail(status, "SYMLINK", format_args!("'{name}'")))
+            }
+        }
+    }
+
+    /// READLINK; a symlink's target never changes, so it is read once.
+    ///
+    /// Errors: `ESTALE`, `EIO`.
+    pub async fn read_link(&self) -> Result<Vec<u8>> {
+        if let Some(target) = self.link_target.get() {
+            return Ok(target.clone());
+        }
+        let seq = self.state.begin();
+        let args = READLINK3args {
+            symlink: self.fh.clone(),
+        };
+        let reply: READLINK3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_READLINK, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_post_op(&ok.symlink_attributes, seq);
+                let target = ok.data.0.into_owned();
+                let _ = self.link_target.set(target.clone());
+                Ok(target)
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.absorb_post_op(&fail.symlink_attributes, seq);
+                Err(self.fail(status, "READLINK", ""))
+            }
+        }
+    }
+
+    /// LINK `target` as `name` here.
+    ///
+    /// Errors: `EEXIST`, `ENOENT`, `EMLINK`, `ENOSPC`, `EIO`.
+    pub async fn link_to(&self, name: &Name, target: &Arc<NfsNode>) -> Result<()> {
+        self.refuse_known(name).await?;
+        let args = LINK3args {
+            file: target.fh.clone(),
+            link: dirop(&self.fh, name.as_bytes()),
+        };
+        let seq = self.state.begin();
+        let reply: LINK3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_LINK, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                target.absorb_post_op(&ok.file_attributes, seq);
+                self.absorb_dir_wcc(&ok.linkdir_wcc, seq);
+                if let (Some(dir), Nfs3Option::Some(fattr)) = (&self.dir, &ok.file_attributes) {
+                    dir.lookup.added(name, child(&target.fh, fattr, seq));
+                } else if let Some(dir) = &self.dir {
+                    dir.lookup.removed(name);
+                }
+                Ok(())
+            }
+            Nfs3Result::Err((status, fail)) => {
+                target.absorb_post_op(&fail.file_attributes, seq);
+                self.failed_on(&fail.linkdir_wcc, name, seq);
+                Err(self.fail(status, "LINK", format_args!("'{name}'")))
+            }
+        }
+    }
+
+    /// Removes non-directory `name`; an open file is silly-renamed instead, so it
+    /// stays usable until its last close.
+    ///
+    /// Errors: `ENOENT`, `EISDIR`, `EBUSY`, `EIO`.
+    pub async fn remove(&self, name: &Name) -> Result<()> {
+        self.dir_state()?;
+        if self.state.is_hidden(&self.fh, name) {
+            return Err(Errno::ENOENT.with(format!("'{name}' was unlinked while open")));
+        }
+        if self.state.caps.unlinked_open_files && self.state.open_files.load(Ordering::Acquire) > 0
+        {
+            let child = self.lookup_child(name).await?;
+            if child.file_type != FileType::Directory && child.opens.load(Ordering::Acquire) > 0 {
+                return self.silly_rename(name, &child).await;
+            }
+        }
+        self.remove_rpc(name).await
+    }
+
+    /// REMOVE `name`.
+    pub async fn remove_rpc(&self, name: &Name) -> Result<()> {
+        let dir = self.dir_state()?;
+        let known = dir.lookup.get(name);
+        let args = REMOVE3args {
+            object: dirop(&self.fh, name.as_bytes()),
+        };
+        let seq = self.state.begin();
+        let reply: REMOVE3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_REMOVE, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                dir.lookup.removed(name);
+                // The file lost a link (and its ctime changed): its cached
+                // attributes are wrong now.
+                if let Some(node) = known.and_then(|c| self.state.existing(&c.fh.data)) {
+                    node.attrs.expire();
+                }
+                Ok(())
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.dir_wcc, name, seq);
+                Err(self.fail(status, "REMOVE", format_args!("'{name}'")))
+            }
+        }
+    }
+
+    /// RMDIR `name`.
+    ///
+    /// Errors: `ENOENT`, `ENOTDIR`, `ENOTEMPTY`, `EBUSY`, `EIO`.
+    pub async fn remove_dir(&self, name: &Name) -> Result<()> {
+        let dir = self.dir_state()?;
+        let known = dir.lookup.get(name);
+        let args = RMDIR3args {
+            object: dirop(&self.fh, name.as_bytes()),
+        };
+        let seq = self.state.begin();
+        let reply: RMDIR3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_RMDIR, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                dir.lookup.removed(name);
+                if let Some(node) = known.and_then(|c| self.state.existing(&c.fh.data)) {
+                    node.attrs.expire();
+                    if let Some(gone) = &node.dir {
+                        gone.lookup.clear();
+                    }
+                }
+                Ok(())
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.dir_wcc, name, seq);
+                // Some servers say EXIST for a non-empty directory (RFC 1813
+                // allows it); POSIX says ENOTEMPTY.
+                let status = match status {
+                    nfsstat3::NFS3ERR_EXIST => nfsstat3::NFS3ERR_NOTEMPTY,
+                    other => other,
+                };
+                Err(self.fail(status, "RMDIR", format_args!("'{name}'")))
+            }
+        }
+    }
+
+    /// RENAME `name` to `new_name` in `new_dir`. A replaced file that is open is
+    /// silly-renamed first, so it stays usable (Linux does the same).
+    ///
+    /// Errors, in this order: `ENOENT`, `EXDEV`, `EINVAL`, `ENOTDIR`, `EISDIR`,
+    /// `ENOTEMPTY`, `EMLINK`, `ENOSPC`, `EIO`.
+    pub async fn rename_entry(
+        &self,
+        name: &Name,
+        new_dir: &Arc<dyn Vnode>,
+        new_name: &Name,
+    ) -> Result<()> {
+        let dir = self.dir_state()?;
+        if self.state.is_hidden(&self.fh, name) {
+            return Err(Errno::ENOENT.with(format!("'{name}' was unlinked while open")));
+        }
+        let to = as_nfs_node(new_dir)
+            .filter(|node| Arc::ptr_eq(&node.state, &self.state))
+            .ok_or_else(|| Errno::EXDEV.with("rename to another file system"))?;
+        let to_dir = to.dir_state()?;
+        let same_dir = self.fh == to.fh;
+        if !same_dir {
+            // Linux's VFS refuses to move a directory into its own subtree before
+            // the file system sees the call; so does this client (a server that
+            // checks too late could lose the target first).
+            let source = self.lookup_child(name).await?;
+            if source.file_type == FileType::Directory && to.has_ancestor(source.ino).await {
+                return Err(Errno::EINVAL.with(format!(
+                    "rename of '{name}' into its own subtree ({})",
+                    to.what()
+                )));
+            }
+        }
+        if self.state.caps.unlinked_open_files && self.state.open_files.load(Ordering::Acquire) > 0
+        {
+            let source = self.lookup_child(name).await?;
+            if let Ok(target) = to.lookup_child(new_name).await {
+                // Only a file replacing a file: any other pairing fails (ENOTDIR,
+                // EISDIR) and must leave the target where it is.
+                let open = target.opens.load(Ordering::Acquire) > 0;
+                let files = source.file_type != FileType::Directory
+                    && target.file_type != FileType::Directory;
+                if open && files && target.ino != source.ino {
+                    to.silly_rename_boxed(new_name, &target).await?;
+                }
+            }
+        }
+        let moved = dir.lookup.get(name);
+        let replaced = to_dir.lookup.get(new_name);
+        let args = RENAME3args {
+            from: dirop(&self.fh, name.as_bytes()),
+            to: dirop(&to.fh, new_name.as_bytes()),
+        };
+        let seq = self.state.begin();
+        let reply: RENAME3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_RENAME, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.fromdir_wcc, seq);
+                if !same_dir {
+                    to.absorb_dir_wcc(&ok.todir_wcc, seq);
+                }
+                dir.lookup.removed(name);
+                match &moved {
+                    Some(child) => to_dir.lookup.added(new_name, child.clone()),
+                    None => to_dir.lookup.removed(new_name),
+                }
+                // The moved node's ctime changed; a replaced node lost a link.
+                for known in [moved, replaced].into_iter().flatten() {
+                    if let Some(node) = self.state.existing(&known.fh.data) {
+                        node.attrs.expire();
+                    }
+                }
+                Ok(())
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.fromdir_wcc, name, seq);
+                if !same_dir {
+                    to.failed_on(&fail.todir_wcc, new_name, seq);
+                }
+                let status = self.rename_status(status, name, &to, new_name).await;
+                Err(self.fail(
+                    status,
+                    "RENAME",
+                    format_args!("'{name}' to '{new_name}' in {}", to.what()),
+                ))
+            }
+        }
+    }
+
+    /// Corrects what some servers answer for a rename between a directory and a
+    /// non-directory or onto a non-empty directory (nfs3_server says NOTDIR for a
+    /// file onto a directory, some say EXIST for a non-empty target), from the
+    /// types of both nodes.
+    async fn rename_status(
+        &self,
+        status: nfsstat3,
+        name: &Name,
+        to: &NfsNode,
+        new_name: &Name,
+    ) -> nfsstat3 {
+        if !matches!(
+            status,
+            nfsstat3::NFS3ERR_NOTDIR
+                | nfsstat3::NFS3ERR_ISDIR
+                | nfsstat3::NFS3ERR_EXIST
+                | nfsstat3::NFS3ERR_NOTEMPTY
+        ) {
+            return status;
+        }
+        let (Ok(source), Ok(target)) = (
+            self.lookup_child(name).await,
+            to.lookup_child(new_name).await,
+        ) else {
+            return status;
+        };
+        let source_dir = source.file_type == FileType::Directory;
+        let target_dir = target.file_type == FileType::Directory;
+        // Linux's trap: a target that is the source's directory or one above it
+        // is "not empty" whatever the types (the source is in it).
+        if target_dir && self.has_ancestor(target.ino).await {
+            return nfsstat3::NFS3ERR_NOTEMPTY;
+        }
+        match (source_dir, target_dir) {
+            (true, true) if status == nfsstat3::NFS3ERR_EXIST => nfsstat3::NFS3ERR_NOTEMPTY,
+            (false, true) if status == nfsstat3::NFS3ERR_NOTDIR => nfsstat3::NFS3ERR_ISDIR,
+            (true, false) if status == nfsstat3::NFS3ERR_ISDIR => nfsstat3::NFS3ERR_NOTDIR,
+            _ => status,
+        }
+    }
+}
+
+impl NfsNode {
+    /// True when the directory with inode `ino` is this directory or one above it
+    /// (walking `..` up to the mount's root).
+    async fn has_ancestor(&self, ino: u64) -> bool {
+        if self.ino == ino {
+            return true;
+        }
+        let Ok(mut current) = self.arc() else {
+            return false;
+        };
+        for _ in 0..vfs_core::PATH_MAX / 2 {
+            if current.is_root() {
+                return false;
+            }
+            match current.lookup_parent().await {
+                Ok(parent) if parent.ino == ino => return true,
+                Ok(parent) if parent.ino == current.ino => return false,
+                Ok(parent) => current = parent,
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+/// A lookup cache entry for `fh` with `fattr` from the call numbered `seq`.
+pub fn child(fh: &nfs_fh3, fattr: &fattr3, seq: u64) -> Child {
+    Child {
+        fh: fh.clone(),
+        fattr: fattr.clone(),
+        seq,
+        at: Instant::now(),
+    }
+}

@@ -1,0 +1,219 @@
+//! What every node of one mount shares: the client, the server's limits, the
+//! capabilities, and the node table that gives each file handle one node.
+//!
+//! One node per file handle is what makes the caches coherent within a mount: the
+//! attributes, the uncommitted writes and the open count of a file are the same
+//! whichever name or listing reached it. The table holds nodes weakly; a small ring
+//! of recently used nodes keeps hot directories (and their lookup caches) alive
+//! between path walks, as the kernel's dentry cache does.
+
+use crate::client::NfsClient;
+use crate::node::NfsNode;
+use crate::url::NfsUrl;
+use nfs3_types::nfs3::{fattr3, nfs_fh3};
+use nfs3_types::rpc::opaque_auth;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use vfs_core::{Capabilities, Name};
+
+/// How many recently used nodes are kept alive.
+const KEEP_ALIVE: usize = 1024;
+
+/// Transfer sizes and limits, from FSINFO and PATHCONF and the URL.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest READ sent.
+    pub rsize: u32,
+    /// Largest WRITE sent.
+    pub wsize: u32,
+    /// Preferred READDIR size.
+    pub dtpref: u32,
+    /// Largest file the server takes.
+    pub maxfilesize: u64,
+    /// Longest name (at most 255, what a `Name` can hold).
+    pub name_max: u32,
+}
+
+/// Where the mount came from, for UMNT.
+pub struct MountOrigin {
+    /// The MOUNT program's address.
+    pub address: SocketAddr,
+    /// The path MOUNT was given.
+    pub path: Vec<u8>,
+    /// The credential MOUNT was called with.
+    pub credential: opaque_auth<'static>,
+}
+
+/// The state shared by the nodes of one mount.
+pub struct MountState {
+    /// The NFS program.
+    pub client: NfsClient,
+    /// The URL mounted.
+    pub url: NfsUrl,
+    /// The root directory's handle.
+    pub root_fh: nfs_fh3,
+    /// For UMNT.
+    pub origin: MountOrigin,
+    /// Transfer sizes.
+    pub limits: Limits,
+    /// What is declared.
+    pub caps: Capabilities,
+    /// The server accepts EXCLUSIVE creates (cleared on its first NOTSUPP).
+    pub exclusive_create: AtomicBool,
+    /// The server does READDIRPLUS (cleared on its first NOTSUPP).
+    pub readdirplus: AtomicBool,
+    /// The server refuses writes past end of file (nfs3_server's memfs answers
+    /// INVAL): set on the first such refusal; from then on, the pieces of a write
+    /// go in order and a write past the end extends the file by SETATTR first.
+    pub no_holes: AtomicBool,
+    /// Silly-renamed names this mount created, by directory handle: hidden from
+    /// listings and lookups, as the names are gone for POSIX.
+    pub hidden: Mutex<HashSet<(Vec<u8>, Name)>>,
+    /// Open files of the whole mount: while zero, unlink and rename need not look
+    /// for an open file to silly-rename.
+    pub open_files: std::sync::atomic::AtomicUsize,
+    seq: AtomicU64,
+    counter: AtomicU64,
+    nodes: Mutex<HashMap<Vec<u8>, Weak<NfsNode>>>,
+    /// Table size after the last sweep.
+    swept: std::sync::atomic::AtomicUsize,
+    keep: Mutex<(usize, Vec<Option<Arc<NfsNode>>>)>,
+}
+
+impl MountState {
+    /// The shared state of a new mount.
+    pub fn new(
+        client: NfsClient,
+        url: NfsUrl,
+        root_fh: nfs_fh3,
+        origin: MountOrigin,
+        limits: Limits,
+        caps: Capabilities,
+    ) -> MountState {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ (u64::from(std::process::id()) << 32);
+        MountState {
+            client,
+            url,
+            root_fh,
+            origin,
+            limits,
+            caps,
+            exclusive_create: AtomicBool::new(true),
+            readdirplus: AtomicBool::new(true),
+            no_holes: AtomicBool::new(false),
+            hidden: Mutex::new(HashSet::new()),
+            open_files: std::sync::atomic::AtomicUsize::new(0),
+            seq: AtomicU64::new(1),
+            counter: AtomicU64::new(seed),
+            nodes: Mutex::new(HashMap::new()),
+            swept: std::sync::atomic::AtomicUsize::new(0),
+            keep: Mutex::new((0, Vec::new())),
+        }
+    }
+
+    /// A sequence number taken before sending a call whose reply carries
+    /// attributes (see [`crate::attr::AttrCache::store`]).
+    pub fn begin(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A number unique within this mount and unlikely to repeat across mounts (the
+    /// EXCLUSIVE create verifier, silly-rename names).
+    pub fn unique(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The node of `fh`, made from `fattr` (from the call numbered `seq`) unless it
+    /// is alive already, in which case `fattr` refreshes its attributes.
+    pub fn node(self: &Arc<Self>, fh: nfs_fh3, fattr: &fattr3, seq: u64) -> Arc<NfsNode> {
+        let key = fh.data.to_vec();
+        let kind = crate::attr::file_type_of(fattr.type_);
+        let mut nodes = self.nodes.lock();
+        let alive = nodes.get(&key).and_then(Weak::upgrade);
+        // A handle keeps its type for its life; a server that says otherwise reused
+        // it, and the old node is left to its holders.
+        let node = match alive {
+            Some(node) if node.file_type == kind => {
+                drop(nodes);
+                node.absorb(fattr, seq);
+                node
+            }
+            _ => {
+                let node = NfsNode::new(self.clone(), fh, fattr, seq);
+                nodes.insert(key, Arc::downgrade(&node));
+                // Entries of nodes dropped while the table was busy stay behind
+                // (see `forget`); sweep them now and then.
+                if nodes.len() >= 2 * self.swept.load(Ordering::Relaxed).max(1024) {
+                    nodes.retain(|_, weak| weak.strong_count() > 0);
+                    self.swept.store(nodes.len(), Ordering::Relaxed);
+                }
+                drop(nodes);
+                node
+            }
+        };
+        self.keep(&node);
+        node
+    }
+
+    /// The live node of handle `fh`, if any.
+    pub fn existing(&self, fh: &[u8]) -> Option<Arc<NfsNode>> {
+        self.nodes.lock().get(fh).and_then(Weak::upgrade)
+    }
+
+    /// Every live node.
+    pub fn live_nodes(&self) -> Vec<Arc<NfsNode>> {
+        self.nodes
+            .lock()
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    /// Drops the table entry of a node going away (unless a newer node took it).
+    /// A node can be dropped while this thread holds the table (the last reference
+    /// of a node whose type changed, above); then its entry stays and is swept
+    /// later, rather than deadlocking here.
+    pub fn forget(&self, fh: &[u8], node: *const NfsNode) {
+        if let Some(mut nodes) = self.nodes.try_lock() {
+            if nodes.get(fh).is_some_and(|weak| weak.as_ptr() == node) {
+                nodes.remove(fh);
+            }
+        }
+    }
+
+    /// Keeps `node` alive for a while.
+    pub fn keep(&self, node: &Arc<NfsNode>) {
+        let mut keep = self.keep.lock();
+        let (next, ring) = &mut *keep;
+        if ring.len() < KEEP_ALIVE {
+            ring.push(Some(node.clone()));
+        } else {
+            ring[*next % KEEP_ALIVE] = Some(node.clone());
+        }
+        *next = next.wrapping_add(1);
+    }
+
+    /// Lets go of the recently used nodes (at unmount: they hold this state, so
+    /// keeping them would keep the mount alive forever).
+    pub fn release_kept(&self) {
+        let ring = std::mem::take(&mut self.keep.lock().1);
+        drop(ring);
+    }
+
+    /// True when `name` in directory `dir` is a silly-rename name of this mount.
+    pub fn is_hidden(&self, dir: &nfs_fh3, name: &Name) -> bool {
+        let hidden = self.hidden.lock();
+        !hidden.is_empty() && hidden.contains(&(dir.data.to_vec(), name.clone()))
+    }
+
+    /// `host:export`, for messages.
+    pub fn server(&self) -> &str {
+        self.client.server()
+    }
+}
