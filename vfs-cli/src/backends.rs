@@ -1,8 +1,10 @@
 //! The backends built into the `vfs` command and their embedded defaults.
 
-use conformance::{BackendHarness, ScratchMount};
+use conformance::{BackendHarness, NamespaceTarget, ScratchMount};
+use futures::executor::block_on;
+use parking_lot::Mutex;
 use std::sync::Arc;
-use vfs_core::{Errno, Registry, Result};
+use vfs_core::{Errno, Filesystem, MountOptions, Name, Namespace, NewNode, Registry, Result};
 
 /// A registry holding every built-in backend.
 pub fn registry() -> Arc<Registry> {
@@ -15,25 +17,95 @@ pub fn registry() -> Arc<Registry> {
 /// needing no setup.
 pub const EMBEDDED_DEFAULTS: &[&str] = &["ram://"];
 
-/// A harness that mounts `url` afresh for every file system the suite needs. A size
-/// limit is passed as the `size` query parameter to backends that take one (`ram`);
-/// for others those cases are skipped.
-pub fn harness(registry: &Arc<Registry>, url: &str) -> Result<BackendHarness> {
+/// A harness giving the suite a fresh, empty file system of `url`'s kind each time
+/// it asks.
+///
+/// A `ram://` URL is simply mounted again (each mount is a new, empty instance; a
+/// size limit becomes the `size` query parameter). Any other URL names shared
+/// storage, so each instance is a new directory `vfs-check-PID-N` made in the URL's
+/// root and mounted by the URL extended with that path; those directories are
+/// removed again by [`Instances::remove_all`]. Size-limited instances are refused
+/// there (those cases are skipped).
+pub fn harness(registry: &Arc<Registry>, url: &str) -> Result<(BackendHarness, Instances)> {
     let (parsed, _) = registry.resolve(url)?;
-    let takes_size = parsed.scheme() == "ram";
     let registry = registry.clone();
     let url = url.to_string();
-    Ok(BackendHarness::new(move |scratch: ScratchMount| {
-        let url = match scratch.size_limit {
-            None => url.clone(),
-            Some(limit) if takes_size => with_query(&url, &format!("size={limit}")),
-            Some(_) => return Err(Errno::EOPNOTSUPP.with("no size limit for this backend")),
-        };
-        futures::executor::block_on(registry.mount(&url))
-    }))
+    if parsed.scheme() == "ram" {
+        let harness = BackendHarness::new(move |scratch: ScratchMount| {
+            let url = match scratch.size_limit {
+                None => url.clone(),
+                Some(limit) => with_query(&url, &format!("size={limit}")),
+            };
+            block_on(registry.mount(&url))
+        });
+        return Ok((harness, Instances::default()));
+    }
+    let base = block_on(registry.mount(&url))?;
+    let instances = Instances {
+        base: Some(base.clone()),
+        made: Arc::new(Mutex::new(Vec::new())),
+    };
+    let made = instances.made.clone();
+    let harness = BackendHarness::new(move |scratch: ScratchMount| {
+        if scratch.size_limit.is_some() {
+            return Err(Errno::EOPNOTSUPP.with("no size limit on shared storage"));
+        }
+        let name = Name::new(format!("vfs-check-{}-{}", std::process::id(), made.lock().len()))?;
+        let owner = NewNode { mode: 0o755, uid: 0, gid: 0 };
+        block_on(base.root().mkdir(&name, &owner))?;
+        made.lock().push(name.clone());
+        block_on(registry.mount(&with_path(&url, &name.to_string())))
+    });
+    Ok((harness, instances))
+}
+
+/// The directories a harness made on shared storage.
+#[derive(Default)]
+pub struct Instances {
+    base: Option<Arc<dyn Filesystem>>,
+    made: Arc<Mutex<Vec<Name>>>,
+}
+
+impl Instances {
+    /// Removes every directory the harness made, with what the suite left in them.
+    ///
+    /// Errors: the first removal that failed (the others are still tried).
+    pub fn remove_all(&self) -> Result<()> {
+        let Some(base) = &self.base else { return Ok(()) };
+        let namespace = Namespace::new(base.clone(), MountOptions::default());
+        let target = NamespaceTarget::new(Arc::new(namespace), "/", None);
+        let mut first_error = None;
+        for name in self.made.lock().drain(..) {
+            if let Err(e) = conformance::remove_tree(&target, format!("/{name}").as_bytes()) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// `url` with `/segment` appended to its path (before any query).
+fn with_path(url: &str, segment: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) => format!("{}/{segment}?{query}", base.trim_end_matches('/')),
+        None => format!("{}/{segment}", url.trim_end_matches('/')),
+    }
 }
 
 fn with_query(url: &str, pair: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}{pair}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_extended_before_the_query() {
+        assert_eq!(with_path("nfs://h/e?nfsport=1", "d"), "nfs://h/e/d?nfsport=1");
+        assert_eq!(with_path("nfs://h/e/", "d"), "nfs://h/e/d");
+        assert_eq!(with_query("ram://", "size=5"), "ram://?size=5");
+        assert_eq!(with_query("ram://?a=1", "size=5"), "ram://?a=1&size=5");
+    }
 }

@@ -40,8 +40,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     };
     let mut all_passed = true;
     for url in &urls {
-        let target = match backends::harness(&registry, url).and_then(|harness| harness.target()) {
-            Ok(target) => target,
+        let made = backends::harness(&registry, url)
+            .and_then(|(harness, instances)| Ok((harness.target()?, instances)));
+        let (target, instances) = match made {
+            Ok(made) => made,
             Err(error) => {
                 eprintln!("vfs check: cannot mount {url}: {error}");
                 all_passed = false;
@@ -54,6 +56,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         } else {
             check_cases(&target, args)
         };
+        drop(target);
+        if let Err(error) = instances.remove_all() {
+            eprintln!("vfs check: cleaning up on {url}: {error}");
+        }
         all_passed &= passed;
     }
     if all_passed {
