@@ -208,6 +208,17 @@ pub mod needs {
         timestamps: true,
         ..WRITE
     };
+    /// `O_NOATIME` honoured (with timestamps and writing).
+    pub const NOATIME: Capabilities = Capabilities {
+        noatime: true,
+        ..TIMESTAMPS
+    };
+    /// A symlink's own times settable (with symlinks, timestamps and writing).
+    pub const SYMLINK_TIMES: Capabilities = Capabilities {
+        symlink_times: true,
+        symlinks: true,
+        ..TIMESTAMPS
+    };
     /// Directory link counts (and writing).
     pub const DIR_NLINK: Capabilities = Capabilities {
         dir_link_counts: true,
@@ -242,6 +253,8 @@ pub mod needs {
             out.permissions |= s.permissions;
             out.ownership |= s.ownership;
             out.timestamps |= s.timestamps;
+            out.noatime |= s.noatime;
+            out.symlink_times |= s.symlink_times;
             out.dir_link_counts |= s.dir_link_counts;
             out.unlinked_open_files |= s.unlinked_open_files;
             out.atomic_append |= s.atomic_append;

@@ -10,6 +10,7 @@ use vfs_core::{Errno, Filesystem, MountOptions, Name, Namespace, NewNode, Regist
 pub fn registry() -> Arc<Registry> {
     let registry = Arc::new(Registry::new());
     vfs_ramfs::register(&registry);
+    vfs_nfs::register(&registry);
     registry
 }
 
@@ -50,8 +51,16 @@ pub fn harness(registry: &Arc<Registry>, url: &str) -> Result<(BackendHarness, I
         if scratch.size_limit.is_some() {
             return Err(Errno::EOPNOTSUPP.with("no size limit on shared storage"));
         }
-        let name = Name::new(format!("vfs-check-{}-{}", std::process::id(), made.lock().len()))?;
-        let owner = NewNode { mode: 0o755, uid: 0, gid: 0 };
+        let name = Name::new(format!(
+            "vfs-check-{}-{}",
+            std::process::id(),
+            made.lock().len()
+        ))?;
+        let owner = NewNode {
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+        };
         block_on(base.root().mkdir(&name, &owner))?;
         made.lock().push(name.clone());
         block_on(registry.mount(&with_path(&url, &name.to_string())))
@@ -71,7 +80,9 @@ impl Instances {
     ///
     /// Errors: the first removal that failed (the others are still tried).
     pub fn remove_all(&self) -> Result<()> {
-        let Some(base) = &self.base else { return Ok(()) };
+        let Some(base) = &self.base else {
+            return Ok(());
+        };
         let namespace = Namespace::new(base.clone(), MountOptions::default());
         let target = NamespaceTarget::new(Arc::new(namespace), "/", None);
         let mut first_error = None;
@@ -103,7 +114,10 @@ mod tests {
 
     #[test]
     fn urls_are_extended_before_the_query() {
-        assert_eq!(with_path("nfs://h/e?nfsport=1", "d"), "nfs://h/e/d?nfsport=1");
+        assert_eq!(
+            with_path("nfs://h/e?nfsport=1", "d"),
+            "nfs://h/e/d?nfsport=1"
+        );
         assert_eq!(with_path("nfs://h/e/", "d"), "nfs://h/e/d");
         assert_eq!(with_query("ram://", "size=5"), "ram://?size=5");
         assert_eq!(with_query("ram://?a=1", "size=5"), "ram://?a=1&size=5");

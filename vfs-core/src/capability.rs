@@ -24,6 +24,11 @@ pub struct Capabilities {
     pub ownership: bool,
     /// `atime`/`mtime` can be set and `mtime`/`ctime` follow changes.
     pub timestamps: bool,
+    /// Reads through a file opened with `O_NOATIME` leave `atime` alone (a
+    /// network file system cannot promise this: its server sets `atime` on READ).
+    pub noatime: bool,
+    /// `setattr` sets a symlink's own times (some servers silently ignore them).
+    pub symlink_times: bool,
     /// A directory's `nlink` is 2 plus its number of subdirectories.
     pub dir_link_counts: bool,
     /// A file unlinked while open stays readable and writable until closed.
@@ -44,6 +49,8 @@ impl Capabilities {
         permissions: false,
         ownership: false,
         timestamps: false,
+        noatime: false,
+        symlink_times: false,
         dir_link_counts: false,
         unlinked_open_files: false,
         atomic_append: false,
@@ -59,6 +66,8 @@ impl Capabilities {
         permissions: true,
         ownership: true,
         timestamps: true,
+        noatime: true,
+        symlink_times: true,
         dir_link_counts: true,
         unlinked_open_files: true,
         atomic_append: true,
@@ -99,7 +108,7 @@ impl Capabilities {
         Ok(())
     }
 
-    const NAMES: [&'static str; 11] = [
+    const NAMES: [&'static str; 13] = [
         "write",
         "hard_links",
         "symlinks",
@@ -107,13 +116,15 @@ impl Capabilities {
         "permissions",
         "ownership",
         "timestamps",
+        "noatime",
+        "symlink_times",
         "dir_link_counts",
         "unlinked_open_files",
         "atomic_append",
         "space_accounting",
     ];
 
-    fn as_array(&self) -> [bool; 11] {
+    fn as_array(&self) -> [bool; 13] {
         [
             self.write,
             self.hard_links,
@@ -122,6 +133,8 @@ impl Capabilities {
             self.permissions,
             self.ownership,
             self.timestamps,
+            self.noatime,
+            self.symlink_times,
             self.dir_link_counts,
             self.unlinked_open_files,
             self.atomic_append,

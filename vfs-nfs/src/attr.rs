@@ -352,7 +352,10 @@ mod tests {
         assert!(cache.store(&fattr(2, 11), cache.begin()).changed);
         assert_eq!(timeout(), Duration::from_secs(3));
         let attr = cache.fresh().unwrap();
-        assert_eq!((attr.size, attr.mode, attr.ino, attr.blocks), (2, 0o644, 42, 8));
+        assert_eq!(
+            (attr.size, attr.mode, attr.ino, attr.blocks),
+            (2, 0o644, 42, 8)
+        );
     }
 
     #[test]

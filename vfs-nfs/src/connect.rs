@@ -55,7 +55,8 @@ pub async fn mount(target: Target<'_>) -> Result<Export> {
     let what = target.describe();
     let host = target.host.to_string();
     let export = target.export.to_vec();
-    let (portmapper_port, nfs_port, mount_port) = (target.portmapper_port, target.nfs_port, target.mount_port);
+    let (portmapper_port, nfs_port, mount_port) =
+        (target.portmapper_port, target.nfs_port, target.mount_port);
     let credential = target.credential;
     let timeout = target.timeout;
     let task = async move {
@@ -67,11 +68,29 @@ pub async fn mount(target: Target<'_>) -> Result<Export> {
                 let mut client = PortmapperClient::new(connect(portmapper, timeout).await?);
                 let nfs = match nfs_port {
                     Some(port) => port,
-                    None => getport(&mut client, portmapper, nfs3_types::nfs3::PROGRAM, nfs3_types::nfs3::VERSION, timeout).await?,
+                    None => {
+                        getport(
+                            &mut client,
+                            portmapper,
+                            nfs3_types::nfs3::PROGRAM,
+                            nfs3_types::nfs3::VERSION,
+                            timeout,
+                        )
+                        .await?
+                    }
                 };
                 let mount = match mount_port {
                     Some(port) => port,
-                    None => getport(&mut client, portmapper, nfs3_types::mount::PROGRAM, nfs3_types::mount::VERSION, timeout).await?,
+                    None => {
+                        getport(
+                            &mut client,
+                            portmapper,
+                            nfs3_types::mount::PROGRAM,
+                            nfs3_types::mount::VERSION,
+                            timeout,
+                        )
+                        .await?
+                    }
                 };
                 (nfs, mount)
             }
@@ -82,10 +101,16 @@ pub async fn mount(target: Target<'_>) -> Result<Export> {
         let path = dirpath(Opaque::borrowed(&export));
         let reply = match tokio::time::timeout(timeout, client.mnt(path)).await {
             Ok(reply) => reply,
-            Err(_) => return Err(Errno::ETIMEDOUT.with(format!("MOUNT at {mount_address}: no answer within {timeout:?}"))),
+            Err(_) => {
+                return Err(Errno::ETIMEDOUT.with(format!(
+                    "MOUNT at {mount_address}: no answer within {timeout:?}"
+                )))
+            }
         };
         let resok = reply.map_err(|e| match e {
-            MountError::Denied(status) => mount_errno(status).with(format!("MOUNT at {mount_address} refused: {status:?}")),
+            MountError::Denied(status) => {
+                mount_errno(status).with(format!("MOUNT at {mount_address} refused: {status:?}"))
+            }
             MountError::Rpc(e) => Errno::EIO.with(format!("MOUNT at {mount_address}: {e}")),
         })?;
         Ok(Export {
@@ -104,11 +129,17 @@ pub async fn mount(target: Target<'_>) -> Result<Export> {
 
 /// Tells the server the export is no longer used (best effort: servers keep no
 /// state that matters for NFSv3).
-pub async fn unmount(address: SocketAddr, export: Vec<u8>, credential: opaque_auth<'static>, timeout: Duration) {
+pub async fn unmount(
+    address: SocketAddr,
+    export: Vec<u8>,
+    credential: opaque_auth<'static>,
+    timeout: Duration,
+) {
     let task = async move {
         if let Ok(io) = connect(address, timeout).await {
             let mut client = MountClient::new_with_auth(io, credential, opaque_auth::default());
-            let _ = tokio::time::timeout(timeout, client.umnt(dirpath(Opaque::borrowed(&export)))).await;
+            let _ = tokio::time::timeout(timeout, client.umnt(dirpath(Opaque::borrowed(&export))))
+                .await;
         }
     };
     let _ = reactor::spawn(task).await;
@@ -122,13 +153,21 @@ async fn getport(
     version: u32,
     timeout: Duration,
 ) -> Result<u16> {
-    let name = if program == nfs3_types::nfs3::PROGRAM { "NFSv3" } else { "MOUNTv3" };
+    let name = if program == nfs3_types::nfs3::PROGRAM {
+        "NFSv3"
+    } else {
+        "MOUNTv3"
+    };
     let call = client.getport(program, version, nfs3_types::portmap::IPPROTO_TCP);
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(port)) if port != 0 => Ok(port),
-        Ok(Ok(_)) => Err(Errno::ECONNREFUSED.with(format!("{name} is not registered with the portmapper at {portmapper}"))),
+        Ok(Ok(_)) => Err(Errno::ECONNREFUSED.with(format!(
+            "{name} is not registered with the portmapper at {portmapper}"
+        ))),
         Ok(Err(e)) => Err(Errno::EIO.with(format!("portmapper at {portmapper}: {e}"))),
-        Err(_) => Err(Errno::ETIMEDOUT.with(format!("portmapper at {portmapper}: no answer within {timeout:?}"))),
+        Err(_) => Err(Errno::ETIMEDOUT.with(format!(
+            "portmapper at {portmapper}: no answer within {timeout:?}"
+        ))),
     }
 }
 
@@ -142,7 +181,9 @@ async fn resolve(host: &str, timeout: Duration) -> Result<std::net::IpAddr> {
             .map(|a| a.ip())
             .ok_or_else(|| Errno::EHOSTUNREACH.with(format!("host '{host}' has no address"))),
         Ok(Err(e)) => Err(Errno::EHOSTUNREACH.with(format!("cannot resolve host '{host}': {e}"))),
-        Err(_) => Err(Errno::ETIMEDOUT.with(format!("resolving host '{host}' took over {timeout:?}"))),
+        Err(_) => {
+            Err(Errno::ETIMEDOUT.with(format!("resolving host '{host}' took over {timeout:?}")))
+        }
     }
 }
 
@@ -157,13 +198,17 @@ async fn connect(address: SocketAddr, timeout: Duration) -> Result<TokioIo<TcpSt
             };
             Err(errno.with(format!("cannot connect to {address}: {e}")))
         }
-        Err(_) => Err(Errno::ETIMEDOUT.with(format!("cannot connect to {address}: no answer within {timeout:?}"))),
+        Err(_) => Err(Errno::ETIMEDOUT.with(format!(
+            "cannot connect to {address}: no answer within {timeout:?}"
+        ))),
     }
 }
 
 fn mount_errno(status: mountstat3) -> Errno {
     match status {
-        mountstat3::MNT3_OK | mountstat3::MNT3ERR_IO | mountstat3::MNT3ERR_SERVERFAULT => Errno::EIO,
+        mountstat3::MNT3_OK | mountstat3::MNT3ERR_IO | mountstat3::MNT3ERR_SERVERFAULT => {
+            Errno::EIO
+        }
         mountstat3::MNT3ERR_PERM => Errno::EPERM,
         mountstat3::MNT3ERR_NOENT => Errno::ENOENT,
         mountstat3::MNT3ERR_ACCES => Errno::EACCES,

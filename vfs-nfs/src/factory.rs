@@ -10,25 +10,27 @@
 //! 4. Capabilities: probed (see [`probe`]) and corrected by the URL's `caps=`.
 //! 5. With `scratch`, a fresh directory is made and mounted instead.
 
+use crate::attr::new_node_sattr;
 use crate::client::NfsClient;
 use crate::connect::{self, Export, Target};
 use crate::error::nfs_error;
 use crate::fs::{NfsFs, ScratchDir};
-use crate::attr::new_node_sattr;
 use crate::proc_fs::{fsinfo, fsstat, has_real_space_figures, pathconf};
 use crate::rpc::RpcClient;
 use crate::state::{Limits, MountOrigin, MountState};
 use crate::url::NfsUrl;
 use async_trait::async_trait;
 use nfs3_types::nfs3::{
-    diropargs3, fattr3, filename3, ftype3, nfs_fh3, Nfs3Option, Nfs3Result, FSINFO3resok,
-    LOOKUP3args, LOOKUP3res, MKDIR3args, MKDIR3res, PATHCONF3resok, FSF3_CANSETTIME, FSF3_LINK, FSF3_SYMLINK,
+    diropargs3, fattr3, filename3, ftype3, nfs_fh3, FSINFO3resok, LOOKUP3args, LOOKUP3res,
+    MKDIR3args, MKDIR3res, Nfs3Option, Nfs3Result, PATHCONF3resok, FSF3_LINK, FSF3_SYMLINK,
     NFS_PROGRAM,
 };
 use nfs3_types::rpc::{auth_unix, opaque_auth};
 use nfs3_types::xdr_codec::Opaque;
 use std::sync::Arc;
-use vfs_core::{BackendFactory, Capabilities, Errno, Filesystem, Name, NewNode, Registry, Result, Url};
+use vfs_core::{
+    BackendFactory, Capabilities, Errno, Filesystem, Name, NewNode, Registry, Result, Url,
+};
 
 /// The largest transfer asked for: the transport's record limit leaves room for
 /// 1 MiB plus headers, which is also what ganesha and Linux's server offer.
@@ -90,13 +92,22 @@ fn credential(url: &NfsUrl) -> opaque_auth<'static> {
 
 /// The components of an export path.
 fn components(path: &[u8]) -> Vec<&[u8]> {
-    path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect()
+    path.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// MOUNTs `url`'s path, or the longest prefix of it the server accepts; returns
 /// the export and the components left to look up.
-async fn mount_export(url: &NfsUrl, credential: &opaque_auth<'static>) -> Result<(Export, Vec<u8>, Vec<Vec<u8>>)> {
-    fn target<'a>(url: &'a NfsUrl, export: &'a [u8], credential: &opaque_auth<'static>) -> Target<'a> {
+async fn mount_export(
+    url: &NfsUrl,
+    credential: &opaque_auth<'static>,
+) -> Result<(Export, Vec<u8>, Vec<Vec<u8>>)> {
+    fn target<'a>(
+        url: &'a NfsUrl,
+        export: &'a [u8],
+        credential: &opaque_auth<'static>,
+    ) -> Target<'a> {
         Target {
             host: &url.host,
             portmapper_port: 111,
@@ -148,7 +159,11 @@ async fn lookup_path(client: &NfsClient, mut fh: nfs_fh3, rest: &[Vec<u8>]) -> R
                 return Err(nfs_error(
                     status,
                     "LOOKUP",
-                    format_args!("'{}' below the export on {}", String::from_utf8_lossy(part), client.server()),
+                    format_args!(
+                        "'{}' below the export on {}",
+                        String::from_utf8_lossy(part),
+                        client.server()
+                    ),
                 ))
             }
         };
@@ -159,17 +174,22 @@ async fn lookup_path(client: &NfsClient, mut fh: nfs_fh3, rest: &[Vec<u8>]) -> R
 /// A transfer size: the URL's wish (else the server's preference), at most the
 /// server's maximum and [`MAX_TRANSFER`], at least 4 KiB.
 fn transfer_size(wish: Option<u32>, preferred: u32, max: u32) -> u32 {
-    let max = if max == 0 { MAX_TRANSFER } else { max.min(MAX_TRANSFER) };
+    let max = if max == 0 {
+        MAX_TRANSFER
+    } else {
+        max.min(MAX_TRANSFER)
+    };
     let wish = wish.unwrap_or(if preferred == 0 { max } else { preferred });
     wish.min(max).max(4096.min(max)).max(512)
 }
 
-/// What the protocol tells about the server: FSINFO's properties for links,
-/// symlinks and settable times, PATHCONF's link maximum, the root's link count
-/// (a server without directory link counts reports 1), FSSTAT for space figures.
-/// Modes, owners and holes cannot be probed without writing; they are assumed
-/// (true of every POSIX server) and switched off with `caps=` for servers that lack
-/// them. Unlinked open files work through silly rename whenever writing does.
+/// What the protocol tells about the server: FSINFO's properties for links and
+/// symlinks, PATHCONF's link maximum, the root's link count (a server without
+/// directory link counts reports 1), FSSTAT for space figures. Modes, owners and
+/// holes cannot be probed without writing; they are assumed (true of every POSIX
+/// server) and switched off with `caps=` for servers that lack them. Unlinked open
+/// files work through silly rename whenever writing does. Times are the server's
+/// and assumed kept; two promises about them are not made (see below).
 pub fn probe(
     info: &FSINFO3resok,
     conf: &PATHCONF3resok,
@@ -184,7 +204,13 @@ pub fn probe(
         sparse_files: true,
         permissions: true,
         ownership: true,
-        timestamps: info.properties & FSF3_CANSETTIME != 0,
+        timestamps: true,
+        // NFSv3 has no O_NOATIME: the server sets atime on READ as it likes.
+        noatime: false,
+        // Servers may silently ignore times set on a symlink (ganesha's VFS FSAL
+        // does) and no probe can tell without writing; `caps=symlink_times`
+        // declares it for a server that keeps them.
+        symlink_times: false,
         dir_link_counts: root.nlink >= 2,
         unlinked_open_files: write,
         atomic_append: false,
@@ -223,9 +249,13 @@ pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
         },
     };
     let write = !url.read_only;
-    let mut caps = url
-        .caps
-        .apply(probe(&info, &conf, &root_attr, has_real_space_figures(&stat), write));
+    let mut caps = url.caps.apply(probe(
+        &info,
+        &conf,
+        &root_attr,
+        has_real_space_figures(&stat),
+        write,
+    ));
     if !write {
         caps.unlinked_open_files = false;
     }
@@ -251,7 +281,14 @@ pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
         Some((_, _, _, dir_fh, dir_attr)) => (dir_fh.clone(), dir_attr.clone()),
         None => (root_fh, root_attr),
     };
-    let state = Arc::new(MountState::new(client, url, root_fh.clone(), origin, limits, caps));
+    let state = Arc::new(MountState::new(
+        client,
+        url,
+        root_fh.clone(),
+        origin,
+        limits,
+        caps,
+    ));
     let seq = state.begin();
     let root = state.node(root_fh, &root_attr, seq);
     let scratch = scratch.map(|(name, parent_fh, parent_attr, _, _)| ScratchDir {
@@ -272,7 +309,12 @@ fn scratch_number() -> u64 {
 
 /// MKDIR `name` in `parent` before any node exists; returns its handle and
 /// attributes.
-async fn mkdir_raw(client: &NfsClient, parent: &nfs_fh3, name: &Name, url: &NfsUrl) -> Result<(nfs_fh3, fattr3)> {
+async fn mkdir_raw(
+    client: &NfsClient,
+    parent: &nfs_fh3,
+    name: &Name,
+    url: &NfsUrl,
+) -> Result<(nfs_fh3, fattr3)> {
     let attrs = NewNode {
         mode: 0o755,
         uid: url.uid,
@@ -298,7 +340,9 @@ async fn mkdir_raw(client: &NfsClient, parent: &nfs_fh3, name: &Name, url: &NfsU
     };
     let fh = match ok.obj {
         Nfs3Option::Some(fh) => fh,
-        Nfs3Option::None => lookup_path(client, parent.clone(), &[name.as_bytes().to_vec()]).await?,
+        Nfs3Option::None => {
+            lookup_path(client, parent.clone(), &[name.as_bytes().to_vec()]).await?
+        }
     };
     let fattr = match ok.obj_attributes {
         Nfs3Option::Some(fattr) => fattr,
@@ -310,7 +354,8 @@ async fn mkdir_raw(client: &NfsClient, parent: &nfs_fh3, name: &Name, url: &NfsU
 /// GETATTR before any node exists.
 async fn getattr_raw(client: &NfsClient, fh: &nfs_fh3) -> Result<fattr3> {
     let args = nfs3_types::nfs3::GETATTR3args { object: fh.clone() };
-    let reply: nfs3_types::nfs3::GETATTR3res = client.call(NFS_PROGRAM::NFSPROC3_GETATTR, &args).await?;
+    let reply: nfs3_types::nfs3::GETATTR3res =
+        client.call(NFS_PROGRAM::NFSPROC3_GETATTR, &args).await?;
     match reply {
         Nfs3Result::Ok(ok) => Ok(ok.obj_attributes),
         Nfs3Result::Err((status, _)) => Err(nfs_error(
@@ -344,7 +389,10 @@ mod tests {
 
     #[test]
     fn export_paths_split_into_components() {
-        assert_eq!(components(b"/export//a/b/"), vec![&b"export"[..], b"a", b"b"]);
+        assert_eq!(
+            components(b"/export//a/b/"),
+            vec![&b"export"[..], b"a", b"b"]
+        );
         assert!(components(b"/").is_empty());
     }
 }

@@ -27,8 +27,6 @@ pub struct Child {
     pub fattr: fattr3,
     /// The sequence number of the call they came from.
     pub seq: u64,
-    /// When they came.
-    pub at: std::time::Instant,
 }
 
 #[derive(Default)]

@@ -119,7 +119,11 @@ impl NfsNode {
         if about.is_empty() {
             nfs_error(status, procedure, self.what())
         } else {
-            nfs_error(status, procedure, format_args!("{about} in {}", self.what()))
+            nfs_error(
+                status,
+                procedure,
+                format_args!("{about} in {}", self.what()),
+            )
         }
     }
 
@@ -220,7 +224,10 @@ impl Vnode for NfsNode {
     }
 
     async fn lookup(&self, name: &Name) -> Result<Arc<dyn Vnode>> {
-        Ok(self.lookup_child(name).await.map_err(removed_dir_is_enoent)?)
+        Ok(self
+            .lookup_child(name)
+            .await
+            .map_err(removed_dir_is_enoent)?)
     }
 
     async fn parent(&self) -> Result<Arc<dyn Vnode>> {

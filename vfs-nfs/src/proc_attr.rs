@@ -3,9 +3,9 @@
 use crate::attr::sattr_of;
 use crate::node::NfsNode;
 use nfs3_types::nfs3::{
-    fattr3, nfs_fh3, sattr3, sattrguard3, ACCESS3args, ACCESS3res, GETATTR3args, GETATTR3res, Nfs3Result, SETATTR3args,
-    SETATTR3res, ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY,
-    ACCESS3_READ, NFS_PROGRAM,
+    fattr3, nfs_fh3, sattr3, sattrguard3, ACCESS3args, ACCESS3res, GETATTR3args, GETATTR3res,
+    Nfs3Result, SETATTR3args, SETATTR3res, ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND,
+    ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, NFS_PROGRAM,
 };
 use vfs_core::{check_access, AccessMask, Attr, Credentials, Errno, FileType, Result, SetAttr};
 
@@ -38,12 +38,9 @@ impl NfsNode {
                 self.absorb(&ok.obj_attributes, seq);
                 // A reply older than cached attributes leaves the cached ones,
                 // which are then the newest known.
-                let attr = self
-                    .attrs
-                    .last()
-                    .unwrap_or_else(|| {
-                        crate::attr::attr_of(&ok.obj_attributes, self.state.limits.wsize)
-                    });
+                let attr = self.attrs.last().unwrap_or_else(|| {
+                    crate::attr::attr_of(&ok.obj_attributes, self.state.limits.wsize)
+                });
                 Ok(self.adjusted(attr))
             }
             Nfs3Result::Err((status, _)) => {

@@ -13,14 +13,13 @@ use crate::proc_attr::fattr_of;
 use nfs3_types::nfs3::{
     createhow3, createverf3, diropargs3, fattr3, filename3, nfs_fh3, nfspath3, nfsstat3,
     post_op_attr, post_op_fh3, set_atime, set_mtime, symlinkdata3, wcc_data, CREATE3args,
-    CREATE3res, LINK3args, LINK3res, LOOKUP3args, LOOKUP3res, MKDIR3args, MKDIR3res,
-    Nfs3Option, Nfs3Result, READLINK3args, READLINK3res, REMOVE3args, REMOVE3res, RENAME3args,
-    RENAME3res, RMDIR3args, RMDIR3res, SYMLINK3args, SYMLINK3res, NFS_PROGRAM,
+    CREATE3res, LINK3args, LINK3res, LOOKUP3args, LOOKUP3res, MKDIR3args, MKDIR3res, Nfs3Option,
+    Nfs3Result, READLINK3args, READLINK3res, REMOVE3args, REMOVE3res, RENAME3args, RENAME3res,
+    RMDIR3args, RMDIR3res, SYMLINK3args, SYMLINK3res, NFS_PROGRAM,
 };
 use nfs3_types::xdr_codec::Opaque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 use vfs_core::{Errno, FileType, Name, NewNode, Result, Vnode};
 
 /// The `diropargs3` of `name` in directory `dir`.
@@ -73,15 +72,10 @@ impl NfsNode {
         Ok(())
     }
 
-    /// The node of a cached child. Attributes cached longer ago than the shortest
-    /// attribute timeout are not trusted as fresh.
+    /// The node of a cached child.
     fn materialize(&self, child: Child) -> Arc<NfsNode> {
-        let old = child.at.elapsed() >= self.state.url.attr_cache.reg_min;
-        let node = self.state.node(child.fh, &child.fattr, child.seq);
-        if old {
-            node.attrs.expire();
-        }
-        node
+        self.state
+            .node_from_cache(child.fh, &child.fattr, child.seq)
     }
 
     /// `..` of this directory (LOOKUP "..": the server knows).
@@ -149,11 +143,12 @@ impl NfsNode {
         Ok(self.state.node(fh, &fattr, seq))
     }
 
-    /// Takes in the WCC data of a failed call on this directory. A failure tells
-    /// nothing about the name it was about, so its entry goes too.
-    fn failed_on(&self, wcc: &wcc_data, name: &Name, seq: u64) {
+    /// Takes in the WCC data of a call on this directory that failed with
+    /// `status`. NOENT says the name is gone; other failures (EXIST, NOTEMPTY, ...)
+    /// leave it as it was.
+    fn failed_on(&self, wcc: &wcc_data, status: nfsstat3, name: &Name, seq: u64) {
         self.absorb_dir_wcc(wcc, seq);
-        if let Some(dir) = &self.dir {
+        if let (nfsstat3::NFS3ERR_NOENT, Some(dir)) = (status, &self.dir) {
             dir.lookup.removed(name);
         }
     }
@@ -205,9 +200,7 @@ impl NfsNode {
             match reply {
                 Nfs3Result::Ok(ok) => {
                     self.absorb_dir_wcc(&ok.dir_wcc, seq);
-                    let node = self
-                        .created(name, ok.obj, ok.obj_attributes, seq)
-                        .await?;
+                    let node = self.created(name, ok.obj, ok.obj_attributes, seq).await?;
                     if use_exclusive {
                         let mut initial = sattr.clone();
                         initial.atime = set_atime::SET_TO_SERVER_TIME;
@@ -226,7 +219,7 @@ impl NfsNode {
                     self.state.exclusive_create.store(false, Ordering::Relaxed);
                 }
                 Nfs3Result::Err((status, fail)) => {
-                    self.failed_on(&fail.dir_wcc, name, seq);
+                    self.failed_on(&fail.dir_wcc, status, name, seq);
                     if status == nfsstat3::NFS3ERR_EXIST && !exclusive {
                         // Lost a race with another creator: the file is there.
                         return self.lookup_child(name).await;
@@ -259,7 +252,7 @@ impl NfsNode {
                 self.created(name, ok.obj, ok.obj_attributes, seq).await
             }
             Nfs3Result::Err((status, fail)) => {
-                self.failed_on(&fail.dir_wcc, name, seq);
+                self.failed_on(&fail.dir_wcc, status, name, seq);
                 Err(self.fail(status, "MKDIR", format_args!("'{name}'")))
             }
         }
@@ -297,7 +290,7 @@ impl NfsNode {
                 Ok(node)
             }
             Nfs3Result::Err((status, fail)) => {
-                self.failed_on(&fail.dir_wcc, name, seq);
+                self.failed_on(&fail.dir_wcc, status, name, seq);
                 Err(self.fail(status, "SYMLINK", format_args!("'{name}'")))
             }
         }
@@ -361,7 +354,7 @@ impl NfsNode {
             }
             Nfs3Result::Err((status, fail)) => {
                 target.absorb_post_op(&fail.file_attributes, seq);
-                self.failed_on(&fail.linkdir_wcc, name, seq);
+                self.failed_on(&fail.linkdir_wcc, status, name, seq);
                 Err(self.fail(status, "LINK", format_args!("'{name}'")))
             }
         }
@@ -411,7 +404,7 @@ impl NfsNode {
                 Ok(())
             }
             Nfs3Result::Err((status, fail)) => {
-                self.failed_on(&fail.dir_wcc, name, seq);
+                self.failed_on(&fail.dir_wcc, status, name, seq);
                 Err(self.fail(status, "REMOVE", format_args!("'{name}'")))
             }
         }
@@ -421,6 +414,35 @@ impl NfsNode {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ENOTEMPTY`, `EBUSY`, `EIO`.
     pub async fn remove_dir(&self, name: &Name) -> Result<()> {
+        match self.rmdir_rpc(name).await? {
+            Ok(()) => return Ok(()),
+            Err(nfsstat3::NFS3ERR_NOTEMPTY | nfsstat3::NFS3ERR_EXIST) => {}
+            Err(status) => return Err(self.fail(status, "RMDIR", format_args!("'{name}'"))),
+        }
+        // A directory holding nothing but this mount's silly-renamed files is empty
+        // for POSIX: move those out of the way and try again.
+        let evicted = match self.lookup_child(name).await {
+            Ok(child) if child.file_type == FileType::Directory => child.evict_silly().await?,
+            _ => false,
+        };
+        let status = if evicted {
+            self.rmdir_rpc(name).await?
+        } else {
+            Err(nfsstat3::NFS3ERR_NOTEMPTY)
+        };
+        status.map_err(|status| {
+            // Some servers say EXIST for a non-empty directory (RFC 1813 allows
+            // it); POSIX says ENOTEMPTY.
+            let status = match status {
+                nfsstat3::NFS3ERR_EXIST => nfsstat3::NFS3ERR_NOTEMPTY,
+                other => other,
+            };
+            self.fail(status, "RMDIR", format_args!("'{name}'"))
+        })
+    }
+
+    /// One RMDIR; the inner result is the server's status.
+    async fn rmdir_rpc(&self, name: &Name) -> Result<std::result::Result<(), nfsstat3>> {
         let dir = self.dir_state()?;
         let known = dir.lookup.get(name);
         let args = RMDIR3args {
@@ -442,17 +464,11 @@ impl NfsNode {
                         gone.lookup.clear();
                     }
                 }
-                Ok(())
+                Ok(Ok(()))
             }
             Nfs3Result::Err((status, fail)) => {
-                self.failed_on(&fail.dir_wcc, name, seq);
-                // Some servers say EXIST for a non-empty directory (RFC 1813
-                // allows it); POSIX says ENOTEMPTY.
-                let status = match status {
-                    nfsstat3::NFS3ERR_EXIST => nfsstat3::NFS3ERR_NOTEMPTY,
-                    other => other,
-                };
-                Err(self.fail(status, "RMDIR", format_args!("'{name}'")))
+                self.failed_on(&fail.dir_wcc, status, name, seq);
+                Ok(Err(status))
             }
         }
     }
@@ -468,14 +484,14 @@ impl NfsNode {
         new_dir: &Arc<dyn Vnode>,
         new_name: &Name,
     ) -> Result<()> {
-        let dir = self.dir_state()?;
+        self.dir_state()?;
         if self.state.is_hidden(&self.fh, name) {
             return Err(Errno::ENOENT.with(format!("'{name}' was unlinked while open")));
         }
         let to = as_nfs_node(new_dir)
             .filter(|node| Arc::ptr_eq(&node.state, &self.state))
             .ok_or_else(|| Errno::EXDEV.with("rename to another file system"))?;
-        let to_dir = to.dir_state()?;
+        to.dir_state()?;
         let same_dir = self.fh == to.fh;
         if !same_dir {
             // Linux's VFS refuses to move a directory into its own subtree before
@@ -503,6 +519,40 @@ impl NfsNode {
                 }
             }
         }
+        let mut status = self.rename_rpc(name, &to, new_name).await?;
+        if status == Err(nfsstat3::NFS3ERR_NOTEMPTY) || status == Err(nfsstat3::NFS3ERR_EXIST) {
+            // A directory holding nothing but this mount's silly-renamed files is
+            // empty for POSIX: move those out of the way and try again.
+            if let Ok(target) = to.lookup_child(new_name).await {
+                if target.file_type == FileType::Directory && target.evict_silly().await? {
+                    status = self.rename_rpc(name, &to, new_name).await?;
+                }
+            }
+        }
+        match status {
+            Ok(()) => Ok(()),
+            Err(status) => {
+                let status = self.rename_status(status, name, &to, new_name).await;
+                Err(self.fail(
+                    status,
+                    "RENAME",
+                    format_args!("'{name}' to '{new_name}' in {}", to.what()),
+                ))
+            }
+        }
+    }
+
+    /// One RENAME, its WCC data and the lookup caches taken care of; the inner
+    /// result is the server's status.
+    pub async fn rename_rpc(
+        &self,
+        name: &Name,
+        to: &Arc<NfsNode>,
+        new_name: &Name,
+    ) -> Result<std::result::Result<(), nfsstat3>> {
+        let dir = self.dir_state()?;
+        let to_dir = to.dir_state()?;
+        let same_dir = self.fh == to.fh;
         let moved = dir.lookup.get(name);
         let replaced = to_dir.lookup.get(new_name);
         let args = RENAME3args {
@@ -532,19 +582,14 @@ impl NfsNode {
                         node.attrs.expire();
                     }
                 }
-                Ok(())
+                Ok(Ok(()))
             }
             Nfs3Result::Err((status, fail)) => {
-                self.failed_on(&fail.fromdir_wcc, name, seq);
+                self.failed_on(&fail.fromdir_wcc, status, name, seq);
                 if !same_dir {
-                    to.failed_on(&fail.todir_wcc, new_name, seq);
+                    to.failed_on(&fail.todir_wcc, status, new_name, seq);
                 }
-                let status = self.rename_status(status, name, &to, new_name).await;
-                Err(self.fail(
-                    status,
-                    "RENAME",
-                    format_args!("'{name}' to '{new_name}' in {}", to.what()),
-                ))
+                Ok(Err(status))
             }
         }
     }
@@ -622,6 +667,5 @@ pub fn child(fh: &nfs_fh3, fattr: &fattr3, seq: u64) -> Child {
         fh: fh.clone(),
         fattr: fattr.clone(),
         seq,
-        at: Instant::now(),
     }
 }

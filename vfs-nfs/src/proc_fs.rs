@@ -96,7 +96,9 @@ pub fn fs_stat_of(stat: &FSSTAT3resok, name_max: u32) -> FsStat {
 }
 
 /// True when FSSTAT looks like real figures: servers without accounting report a
-/// nominal capacity that never fills (nfs3_server says 1 TiB total, 1 TiB free).
+/// nominal capacity that never fills (nfs3_server says 1 TiB total and free, 1 Gi
+/// files total and free), while a real file system has used at least the inodes
+/// of the export's own directory.
 pub fn has_real_space_figures(stat: &FSSTAT3resok) -> bool {
-    stat.tbytes > 0 && stat.fbytes < stat.tbytes
+    stat.tbytes > 0 && (stat.fbytes < stat.tbytes || stat.ffiles < stat.tfiles)
 }

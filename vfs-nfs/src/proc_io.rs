@@ -10,8 +10,8 @@ use crate::node::NfsNode;
 use crate::writes::{MAX_UNCOMMITTED, UNSURE};
 use futures::stream::{self, StreamExt};
 use nfs3_types::nfs3::{
-    nfsstat3, post_op_attr, stable_how, writeverf3, Nfs3Result, COMMIT3args, COMMIT3res,
-    READ3args, READ3resfail, WRITE3args, WRITE3res, NFS_PROGRAM,
+    nfsstat3, post_op_attr, stable_how, writeverf3, COMMIT3args, COMMIT3res, Nfs3Result, READ3args,
+    READ3resfail, WRITE3args, WRITE3res, NFS_PROGRAM,
 };
 use nfs3_types::xdr_codec::{Opaque, Unpack};
 use std::io::Cursor;
@@ -70,7 +70,9 @@ impl NfsNode {
     async fn read_full(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let (n, eof) = self.read_piece(offset + done as u64, &mut buf[done..]).await?;
+            let (n, eof) = self
+                .read_piece(offset + done as u64, &mut buf[done..])
+                .await?;
             done += n;
             if eof || n == 0 {
                 break;
@@ -142,7 +144,7 @@ impl NfsNode {
         let order = kept.order.read().await;
         let mut pieces = Vec::with_capacity(data.len().div_ceil(wsize.max(1)));
         for (i, piece) in data.chunks(wsize.max(1)).enumerate() {
-            pieces.push(self.write_kept(offset + (i * wsize) as u64, piece, stable));
+            pieces.push(self.write_kept(offset + (i * wsize) as u64, piece, stable, false));
         }
         // A server without holes must see the pieces in order: a later piece
         // arriving first would be past its end of file.
@@ -151,8 +153,18 @@ impl NfsNode {
         } else {
             IN_FLIGHT
         };
-        let results: Vec<Result<(usize, stable_how)>> =
+        let mut results: Vec<Result<(usize, stable_how)>> =
             stream::iter(pieces).buffered(in_flight).collect().await;
+        // Such a server refuses (INVAL) a piece that overtook the one before it; now
+        // that every piece ahead has landed, those go again, in order, extending
+        // the file only where this write itself starts past its end.
+        for (i, piece) in data.chunks(wsize.max(1)).enumerate() {
+            if matches!(&results[i], Err(e) if e.errno() == Errno::EINVAL) {
+                results[i] = self
+                    .write_kept(offset + (i * wsize) as u64, piece, stable, true)
+                    .await;
+            }
+        }
         drop(order);
         let mut total = 0;
         let mut weaker = false;
@@ -185,12 +197,17 @@ impl NfsNode {
         Ok(total)
     }
 
-    /// Writes `piece` at `at` and keeps it if the server answered UNSTABLE.
+    /// Writes `piece` at `at` and keeps it if the server answered UNSTABLE. With
+    /// `may_extend`, a refusal because `at` is past end of file (a server without
+    /// holes) extends the file with zeros and sends the piece again; only safe
+    /// when no earlier piece of the same write is still in flight, since the
+    /// extension sets the size.
     async fn write_kept(
         &self,
         at: u64,
         piece: &[u8],
         stable: stable_how,
+        may_extend: bool,
     ) -> Result<(usize, stable_how)> {
         let kept = self
             .data
@@ -198,7 +215,7 @@ impl NfsNode {
             .ok_or_else(|| Errno::EINVAL.with(format!("write to {}", self.what())))?;
         let id = kept.next_id();
         let (n, committed, verf) = match self.write_full(at, piece, stable).await {
-            Err(e) if e.errno() == Errno::EINVAL => {
+            Err(e) if may_extend && e.errno() == Errno::EINVAL => {
                 if !self.extend_for(at).await? {
                     return Err(e);
                 }
@@ -242,7 +259,9 @@ impl NfsNode {
         let mut committed = stable_how::FILE_SYNC;
         let mut verf = None;
         while done < data.len() {
-            let (n, how, this) = self.write_piece(offset + done as u64, &data[done..], stable).await?;
+            let (n, how, this) = self
+                .write_piece(offset + done as u64, &data[done..], stable)
+                .await?;
             if n == 0 {
                 return Err(Errno::EIO.with(format!(
                     "{} WRITE to {} took 0 bytes",

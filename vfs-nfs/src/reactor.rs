@@ -33,5 +33,9 @@ where
     F::Output: Send + 'static,
 {
     let handle = runtime().spawn(task);
-    async move { handle.await.map_err(|e| format!("NFS I/O task failed: {e}")) }
+    async move {
+        handle
+            .await
+            .map_err(|e| format!("NFS I/O task failed: {e}"))
+    }
 }

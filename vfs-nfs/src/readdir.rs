@@ -14,8 +14,8 @@ use crate::node::NfsNode;
 use crate::proc_dir::child;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use nfs3_types::nfs3::{
-    cookieverf3, nfsstat3, Nfs3Option, Nfs3Result, READDIR3args, READDIR3res,
-    READDIRPLUS3args, READDIRPLUS3res, NFS_PROGRAM,
+    cookieverf3, nfsstat3, Nfs3Option, Nfs3Result, READDIR3args, READDIR3res, READDIRPLUS3args,
+    READDIRPLUS3res, NFS_PROGRAM,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -194,10 +194,12 @@ impl NfsNode {
     /// The errors of a failed listing call.
     fn listing_failed(&self, status: nfsstat3, procedure: &str, cookie: u64) -> vfs_core::Error {
         match status {
-            nfsstat3::NFS3ERR_BAD_COOKIE | nfsstat3::NFS3ERR_NOT_SYNC => Errno::EINVAL.with(format!(
-                "NFS {procedure} of {}: cookie {cookie} is no longer valid ({status:?})",
-                self.what()
-            )),
+            nfsstat3::NFS3ERR_BAD_COOKIE | nfsstat3::NFS3ERR_NOT_SYNC => {
+                Errno::EINVAL.with(format!(
+                    "NFS {procedure} of {}: cookie {cookie} is no longer valid ({status:?})",
+                    self.what()
+                ))
+            }
             other => self.fail(other, procedure, format_args!("from cookie {cookie}")),
         }
     }
@@ -206,7 +208,7 @@ impl NfsNode {
     async fn fetch_plus(&self, cookie: u64, verf: cookieverf3) -> Result<Option<Fetched>> {
         let dir = self.dir_state()?;
         let limits = self.state.limits;
-        let maxcount = limits.rsize.min(MAX_REPLY).max(4096);
+        let maxcount = limits.rsize.clamp(4096, MAX_REPLY);
         let args = READDIRPLUS3args {
             dir: self.fh.clone(),
             cookie,
@@ -243,9 +245,9 @@ impl NfsNode {
             let listed = match (entry.name_handle, entry.name_attributes) {
                 (Nfs3Option::Some(fh), Nfs3Option::Some(fattr)) => {
                     dir.lookup.learn(&name, child(&fh, &fattr, seq));
-                    if let Some(node) = self.state.existing(&fh.data) {
-                        node.absorb(&fattr, seq);
-                    }
+                    // The node is made (or refreshed) now and kept alive a while, so
+                    // the `stat` that usually follows a listing costs no GETATTR.
+                    self.state.node(fh, &fattr, seq);
                     DirEntry {
                         ino: fattr.fileid,
                         file_type: file_type_of(fattr.type_),
@@ -286,7 +288,9 @@ impl NfsNode {
             dir: self.fh.clone(),
             cookie,
             cookieverf: verf,
-            count: limits.dtpref.clamp(4096, limits.rsize.min(MAX_REPLY).max(4096)),
+            count: limits
+                .dtpref
+                .clamp(4096, limits.rsize.clamp(4096, MAX_REPLY)),
         };
         let seq = self.state.begin();
         let reply: READDIR3res<'static> = self

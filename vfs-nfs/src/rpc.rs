@@ -14,7 +14,8 @@
 
 use crate::reactor;
 use nfs3_types::rpc::{
-    accept_stat_data, call_body, fragment_header, msg_body, opaque_auth, reply_body, rpc_msg, RPC_VERSION_2,
+    accept_stat_data, call_body, fragment_header, msg_body, opaque_auth, reply_body, rpc_msg,
+    RPC_VERSION_2,
 };
 use nfs3_types::xdr_codec::{Pack, Unpack};
 use parking_lot::Mutex;
@@ -77,7 +78,9 @@ impl From<RpcError> for vfs_core::Error {
             RpcError::Connect(kind, _) => match kind {
                 std::io::ErrorKind::ConnectionRefused => Errno::ECONNREFUSED,
                 std::io::ErrorKind::TimedOut => Errno::ETIMEDOUT,
-                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => Errno::EHOSTUNREACH,
+                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => {
+                    Errno::EHOSTUNREACH
+                }
                 _ => Errno::EIO,
             },
             RpcError::Denied(_) => Errno::EACCES,
@@ -140,7 +143,11 @@ pub struct Reply {
 
 impl RpcClient {
     /// A client for `address` sending `credential` with every call.
-    pub fn new(address: SocketAddr, credential: opaque_auth<'static>, connect_timeout: Duration) -> RpcClient {
+    pub fn new(
+        address: SocketAddr,
+        credential: opaque_auth<'static>,
+        connect_timeout: Duration,
+    ) -> RpcClient {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos() ^ (d.as_secs() as u32));
@@ -183,7 +190,13 @@ impl RpcClient {
 
     /// Calls procedure `proc` and returns the reply with its RPC header checked, for
     /// the caller to decode the result itself.
-    pub async fn call_raw<A: Pack>(&self, prog: u32, vers: u32, proc: u32, args: &A) -> Result<Reply, RpcError> {
+    pub async fn call_raw<A: Pack>(
+        &self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        args: &A,
+    ) -> Result<Reply, RpcError> {
         let xid = self.next_xid.fetch_add(1, Ordering::Relaxed);
         let record = self.encode_call(xid, prog, vers, proc, args)?;
         let _slot = self
@@ -199,16 +212,29 @@ impl RpcClient {
                 match futures::future::select(exchange, std::pin::pin!(timer)).await {
                     futures::future::Either::Left((reply, _)) => reply?,
                     futures::future::Either::Right(_) => {
-                        return Err(RpcError::TimedOut(format!("{} gave none within {limit:?}", self.address)))
+                        return Err(RpcError::TimedOut(format!(
+                            "{} gave none within {limit:?}",
+                            self.address
+                        )))
                     }
                 }
             }
         };
         let start = check_reply_header(&reply, xid)?;
-        Ok(Reply { record: reply, start })
+        Ok(Reply {
+            record: reply,
+            start,
+        })
     }
 
-    fn encode_call<A: Pack>(&self, xid: u32, prog: u32, vers: u32, proc: u32, args: &A) -> Result<Vec<u8>, RpcError> {
+    fn encode_call<A: Pack>(
+        &self,
+        xid: u32,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        args: &A,
+    ) -> Result<Vec<u8>, RpcError> {
         let message = rpc_msg {
             xid,
             body: msg_body::CALL(call_body {
@@ -281,7 +307,9 @@ impl RpcClient {
 
     fn live_connection(&self) -> Option<Arc<Connection>> {
         let slot = self.connection.lock();
-        slot.as_ref().filter(|c| c.waiting.lock().dead.is_none()).cloned()
+        slot.as_ref()
+            .filter(|c| c.waiting.lock().dead.is_none())
+            .cloned()
     }
 }
 
@@ -357,7 +385,10 @@ async fn read_records(mut reader: tokio::net::tcp::OwnedReadHalf, waiting: Arc<M
             Ok(record) => record,
             Err(why) => break why,
         };
-        let Some(xid) = record.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) else {
+        let Some(xid) = record
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        else {
             break "reply shorter than an xid".to_string();
         };
         // A reply nobody waits for (a call given up on) is dropped.
@@ -397,17 +428,27 @@ async fn read_record(reader: &mut tokio::net::tcp::OwnedReadHalf) -> Result<Vec<
 /// Checks the reply header of `record`; returns where the result starts.
 fn check_reply_header(record: &[u8], xid: u32) -> Result<usize, RpcError> {
     let mut cursor = Cursor::new(record);
-    let (message, _) = rpc_msg::unpack(&mut cursor).map_err(|e| RpcError::Garbled(format!("reply header: {e}")))?;
+    let (message, _) = rpc_msg::unpack(&mut cursor)
+        .map_err(|e| RpcError::Garbled(format!("reply header: {e}")))?;
     if message.xid != xid {
-        return Err(RpcError::Garbled(format!("reply xid {} for call {xid}", message.xid)));
+        return Err(RpcError::Garbled(format!(
+            "reply xid {} for call {xid}",
+            message.xid
+        )));
     }
     match message.body {
         msg_body::REPLY(reply_body::MSG_ACCEPTED(accepted)) => match accepted.reply_data {
             accept_stat_data::SUCCESS => {}
             other => return Err(RpcError::NotRun(format!("{other:?}"))),
         },
-        msg_body::REPLY(reply_body::MSG_DENIED(denied)) => return Err(RpcError::Denied(format!("{denied:?}"))),
-        msg_body::CALL(_) => return Err(RpcError::Garbled("a call where a reply was expected".to_string())),
+        msg_body::REPLY(reply_body::MSG_DENIED(denied)) => {
+            return Err(RpcError::Denied(format!("{denied:?}")))
+        }
+        msg_body::CALL(_) => {
+            return Err(RpcError::Garbled(
+                "a call where a reply was expected".to_string(),
+            ))
+        }
     }
     Ok(cursor.position() as usize)
 }
@@ -416,7 +457,8 @@ fn check_reply_header(record: &[u8], xid: u32) -> Result<usize, RpcError> {
 pub fn decode_result<R: Unpack>(reply: &Reply) -> Result<R, RpcError> {
     let body = reply.record.get(reply.start..).unwrap_or_default();
     let mut cursor = Cursor::new(body);
-    let (result, _) = R::unpack(&mut cursor).map_err(|e| RpcError::Garbled(format!("result: {e}")))?;
+    let (result, _) =
+        R::unpack(&mut cursor).map_err(|e| RpcError::Garbled(format!("result: {e}")))?;
     if cursor.position() as usize != body.len() {
         return Err(RpcError::Garbled(format!(
             "{} bytes left after the result",

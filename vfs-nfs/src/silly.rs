@@ -76,8 +76,54 @@ impl NfsNode {
         let silly = self.silly.lock().take();
         if let Some(silly) = silly {
             silly.dir.remove_silly(&silly.name).await;
+            // The file lost the hidden link: the link count cached from earlier
+            // replies (which counted it) is wrong now.
+            self.attrs.expire();
         }
         Ok(())
+    }
+
+    /// Moves this mount's silly-renamed files out of this directory into the
+    /// mount's root, when they are all the directory holds, so it can be removed
+    /// or replaced (Linux fails such an rmdir; POSIX says the directory is empty).
+    /// Returns whether it moved any.
+    pub async fn evict_silly(&self) -> Result<bool> {
+        let ours: Vec<Name> = self
+            .state
+            .hidden
+            .lock()
+            .iter()
+            .filter(|(dir, _)| *dir == *self.fh.data)
+            .map(|(_, name)| name.clone())
+            .collect();
+        if ours.is_empty() || self.is_root() {
+            return Ok(false);
+        }
+        if !self.list(0, 1).await?.entries.is_empty() {
+            return Ok(false);
+        }
+        let Some(root) = self.state.existing(&self.state.root_fh.data) else {
+            return Ok(false);
+        };
+        for name in ours {
+            if self.rename_rpc(&name, &root, &name).await? != Ok(()) {
+                return Ok(false);
+            }
+            {
+                let mut hidden = self.state.hidden.lock();
+                hidden.remove(&(self.fh.data.to_vec(), name.clone()));
+                hidden.insert((root.fh.data.to_vec(), name.clone()));
+            }
+            for node in self.state.live_nodes() {
+                let mut silly = node.silly.lock();
+                if let Some(record) = silly.as_mut() {
+                    if record.name == name && record.dir.fh == self.fh {
+                        record.dir = root.clone();
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Removes the silly name `name` of this directory (best effort: a failure

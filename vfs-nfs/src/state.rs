@@ -20,7 +20,7 @@ use std::sync::{Arc, Weak};
 use vfs_core::{Capabilities, Name};
 
 /// How many recently used nodes are kept alive.
-const KEEP_ALIVE: usize = 1024;
+const KEEP_ALIVE: usize = 4096;
 
 /// Transfer sizes and limits, from FSINFO and PATHCONF and the URL.
 #[derive(Clone, Copy, Debug)]
@@ -159,6 +159,34 @@ impl MountState {
         };
         self.keep(&node);
         node
+    }
+
+    /// The node of a lookup cache entry (`fh` with the attributes `fattr` it was
+    /// cached with). A live node is returned as it is: the entry's attributes may
+    /// be older than the node's. A new node starts with those attributes expired,
+    /// as nothing kept them up to date (another name of the file may have been
+    /// removed since, changing its link count).
+    pub fn node_from_cache(
+        self: &Arc<Self>,
+        fh: nfs_fh3,
+        fattr: &fattr3,
+        seq: u64,
+    ) -> Arc<NfsNode> {
+        let kind = crate::attr::file_type_of(fattr.type_);
+        let alive = self
+            .existing(&fh.data)
+            .filter(|node| node.file_type == kind);
+        match alive {
+            Some(node) => {
+                self.keep(&node);
+                node
+            }
+            None => {
+                let node = self.node(fh, fattr, seq);
+                node.attrs.expire();
+                node
+            }
+        }
     }
 
     /// The live node of handle `fh`, if any.

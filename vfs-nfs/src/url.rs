@@ -66,6 +66,8 @@ pub struct CapOverrides {
     pub ownership: Option<bool>,
     /// `timestamps` (alias `times`).
     pub timestamps: Option<bool>,
+    /// `symlink_times`.
+    pub symlink_times: Option<bool>,
     /// `dir_link_counts` (alias `dirnlink`).
     pub dir_link_counts: Option<bool>,
     /// `unlinked_open_files` (alias `silly`): off also turns off silly rename, so an
@@ -86,6 +88,7 @@ impl CapOverrides {
             permissions: pick(self.permissions, probed.permissions),
             ownership: pick(self.ownership, probed.ownership),
             timestamps: pick(self.timestamps, probed.timestamps),
+            symlink_times: pick(self.symlink_times, probed.symlink_times),
             dir_link_counts: pick(self.dir_link_counts, probed.dir_link_counts),
             unlinked_open_files: pick(self.unlinked_open_files, probed.unlinked_open_files),
             space_accounting: pick(self.space_accounting, probed.space_accounting),
@@ -107,14 +110,27 @@ impl CapOverrides {
                 "permissions" | "modes" => &mut self.permissions,
                 "ownership" => &mut self.ownership,
                 "timestamps" | "times" => &mut self.timestamps,
+                "symlink_times" => &mut self.symlink_times,
                 "dir_link_counts" | "dirnlink" => &mut self.dir_link_counts,
                 "unlinked_open_files" | "silly" => &mut self.unlinked_open_files,
                 "space_accounting" | "space" => &mut self.space_accounting,
-                "atomic_append" if !on => continue,
-                "atomic_append" => {
-                    return Err("atomic_append cannot be declared: NFSv3 has no atomic append".to_string())
+                "atomic_append" | "noatime" if !on => continue,
+                "noatime" => {
+                    return Err(
+                        "noatime cannot be declared: an NFSv3 server sets atime on READ"
+                            .to_string(),
+                    )
                 }
-                _ => return Err(format!("unknown capability '{word}' in caps= (known: {CAPS})")),
+                "atomic_append" => {
+                    return Err(
+                        "atomic_append cannot be declared: NFSv3 has no atomic append".to_string(),
+                    )
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown capability '{word}' in caps= (known: {CAPS})"
+                    ))
+                }
             };
             *slot = Some(on);
         }
@@ -124,6 +140,7 @@ impl CapOverrides {
 
 /// The capability names `caps=` takes, for messages.
 const CAPS: &str = "hard_links, symlinks, sparse_files, permissions, ownership, timestamps, \
+                    symlink_times, \
                     dir_link_counts, unlinked_open_files, space_accounting (each with an optional no prefix)";
 
 /// A parsed `nfs://host[:port]/export[?options]` URL.
@@ -189,7 +206,10 @@ impl NfsUrl {
         if url.scheme() != "nfs" {
             return Err(bad(format!("scheme '{}' is not nfs", url.scheme())));
         }
-        let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("no server host".to_string()))?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("no server host".to_string()))?;
         // "/" is a real export path (nfs3_server's default export); only a URL
         // without any path names no export.
         let path = percent_decode(url.path());
@@ -222,7 +242,11 @@ impl NfsUrl {
                     .parse::<u64>()
                     .ok()
                     .filter(|n| *n <= max)
-                    .ok_or_else(|| bad(format!("option {key}='{value}' is not a number up to {max}")))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "option {key}='{value}' is not a number up to {max}"
+                        ))
+                    })
             };
             let flag = || -> Result<bool> {
                 match &*value {
@@ -237,8 +261,12 @@ impl NfsUrl {
                 "gid" => parsed.gid = number(u64::from(u32::MAX))? as u32,
                 "nfsport" => parsed.nfs_port = Some(port(number(65535)?, &key, &bad)?),
                 "mountport" => parsed.mount_port = Some(port(number(65535)?, &key, &bad)?),
-                "rsize" => parsed.rsize = Some(transfer_size(number(u64::from(u32::MAX))?, &key, &bad)?),
-                "wsize" => parsed.wsize = Some(transfer_size(number(u64::from(u32::MAX))?, &key, &bad)?),
+                "rsize" => {
+                    parsed.rsize = Some(transfer_size(number(u64::from(u32::MAX))?, &key, &bad)?)
+                }
+                "wsize" => {
+                    parsed.wsize = Some(transfer_size(number(u64::from(u32::MAX))?, &key, &bad)?)
+                }
                 "timeo" => {
                     let deciseconds = number(u64::from(u32::MAX))?;
                     if deciseconds == 0 {
@@ -259,7 +287,11 @@ impl NfsUrl {
                 "caps" => parsed.caps.parse(&value).map_err(&bad)?,
                 "scratch" => parsed.scratch = flag()?,
                 "version" if value == "3" => {}
-                "version" => return Err(bad(format!("NFS version {value} is not supported (only 3)"))),
+                "version" => {
+                    return Err(bad(format!(
+                        "NFS version {value} is not supported (only 3)"
+                    )))
+                }
                 _ => return Err(bad(format!("unknown option '{key}' (known: {OPTIONS})"))),
             }
         }
@@ -282,7 +314,9 @@ fn port(value: u64, key: &str, bad: &dyn Fn(String) -> vfs_core::Error) -> Resul
 
 fn transfer_size(value: u64, key: &str, bad: &dyn Fn(String) -> vfs_core::Error) -> Result<u32> {
     if !(4096..=(1 << 20)).contains(&value) {
-        return Err(bad(format!("option {key}={value} is outside 4096..=1048576")));
+        return Err(bad(format!(
+            "option {key}={value} is outside 4096..=1048576"
+        )));
     }
     Ok(value as u32)
 }

@@ -53,7 +53,12 @@ fn basic_operations() {
     block_on(async {
         ns.mkdir(&me, "/d", 0o755).await?;
         let file = ns
-            .open(&me, "/d/f", OpenFlags::RDWR | OpenFlags::CREATE | OpenFlags::EXCLUSIVE, 0o644)
+            .open(
+                &me,
+                "/d/f",
+                OpenFlags::RDWR | OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                0o644,
+            )
             .await?;
         // More than one READ and WRITE: memfs offers 1 MiB transfers.
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
@@ -76,7 +81,10 @@ fn basic_operations() {
             ns.stat(&me, "/d/f").await.unwrap_err().errno(),
             Errno::ENOENT
         );
-        assert_eq!(ns.stat(&me, "/d/..").await?.ino, ns.stat(&me, "/").await?.ino);
+        assert_eq!(
+            ns.stat(&me, "/d/..").await?.ino,
+            ns.stat(&me, "/").await?.ino
+        );
         ns.unlink(&me, "/g").await?;
         ns.rmdir(&me, "/d").await?;
         assert!(ns.read_dir(&me, "/").await?.is_empty());
@@ -85,7 +93,12 @@ fn basic_operations() {
             .await?;
         exists.close().await?;
         let again = ns
-            .open(&me, "/h", OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::EXCLUSIVE, 0o644)
+            .open(
+                &me,
+                "/h",
+                OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                0o644,
+            )
             .await;
         assert_eq!(again.unwrap_err().errno(), Errno::EEXIST);
         Ok::<(), vfs_core::Error>(())
@@ -101,7 +114,12 @@ fn listing_many_entries_pages_through_cookies() {
     block_on(async {
         for i in 0..1500 {
             let file = ns
-                .open(&me, format!("/file-{i:04}"), OpenFlags::WRONLY | OpenFlags::CREATE, 0o644)
+                .open(
+                    &me,
+                    format!("/file-{i:04}"),
+                    OpenFlags::WRONLY | OpenFlags::CREATE,
+                    0o644,
+                )
                 .await?;
             file.close().await?;
         }

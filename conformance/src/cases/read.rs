@@ -96,7 +96,7 @@ pub(super) fn cases() -> Vec<Case> {
         Case::new(
             Area::Read,
             "noatime_keeps_atime",
-            needs::TIMESTAMPS,
+            needs::NOATIME,
             noatime_keeps_atime,
         ),
     ]

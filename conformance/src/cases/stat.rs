@@ -184,7 +184,7 @@ pub(super) fn cases() -> Vec<Case> {
         Case::new(
             Area::Stat,
             "utimens_nofollow_sets_symlink",
-            symlink_times,
+            needs::SYMLINK_TIMES,
             utimens_nofollow_sets_symlink,
         ),
         Case::new(
