@@ -5,6 +5,7 @@ use futures::executor::block_on;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use vfs_core::{Errno, Filesystem, MountOptions, Name, Namespace, NewNode, Registry, Result};
+use vfs_nfs::memfs_server::MemfsServer;
 
 /// A registry holding every built-in backend.
 pub fn registry() -> Arc<Registry> {
@@ -15,8 +16,13 @@ pub fn registry() -> Arc<Registry> {
 }
 
 /// The URLs `vfs check` uses when given none: one per built-in backend, each
-/// needing no setup.
-pub const EMBEDDED_DEFAULTS: &[&str] = &["ram://"];
+/// needing no setup. NFS runs against a memfs server started in this process,
+/// its gaps declared in its URL.
+///
+/// Errors: `EIO` when the memfs server cannot start.
+pub fn embedded_defaults() -> Result<Vec<String>> {
+    Ok(vec!["ram://".to_string(), MemfsServer::start()?.url()])
+}
 
 /// A harness giving the suite a fresh, empty file system of `url`'s kind each time
 /// it asks.

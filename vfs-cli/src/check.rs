@@ -31,10 +31,13 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> ExitCode {
     let registry = backends::registry();
     let urls: Vec<String> = if args.urls.is_empty() {
-        backends::EMBEDDED_DEFAULTS
-            .iter()
-            .map(|url| url.to_string())
-            .collect()
+        match backends::embedded_defaults() {
+            Ok(urls) => urls,
+            Err(error) => {
+                eprintln!("vfs check: cannot set up the embedded defaults: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
     } else {
         args.urls.clone()
     };

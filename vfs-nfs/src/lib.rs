@@ -29,6 +29,8 @@ mod factory;
 mod file;
 mod fs;
 mod lookup_cache;
+#[cfg(feature = "memfs-server")]
+pub mod memfs_server;
 mod node;
 mod proc_attr;
 mod proc_dir;

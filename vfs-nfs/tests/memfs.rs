@@ -3,43 +3,13 @@
 //! links, no holes, modes and owners ignored, times not kept).
 
 use futures::executor::block_on;
-use nfs3_server::memfs::{MemFs, MemFsConfig};
-use nfs3_server::tcp::{NFSTcp, NFSTcpListener};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use vfs_core::{Errno, Filesystem, MountOptions, Namespace, OpenFlags};
+use vfs_nfs::memfs_server::MemfsServer;
 use vfs_nfs::NfsFs;
 
-/// The switches for what memfs lacks but the protocol cannot tell.
-const MEMFS_CAPS: &str = "caps=nosymlinks,nosparse,nopermissions,noownership,notimestamps";
-
-/// The runtime the servers run on, in its own threads.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime for the memfs servers")
-    })
-}
-
-/// Starts a fresh memfs server; returns its URL.
-fn fresh_server() -> String {
-    let runtime = runtime();
-    let fs = MemFs::new(MemFsConfig::default()).expect("empty memfs");
-    let listener = runtime
-        .block_on(NFSTcpListener::bind("127.0.0.1:0", fs))
-        .expect("bind a memfs server");
-    let port = listener.get_listen_port();
-    runtime.spawn(async move {
-        let _ = listener.handle_forever().await;
-    });
-    format!("nfs://127.0.0.1/?nfsport={port}&mountport={port}&{MEMFS_CAPS}")
-}
-
 fn mount_fresh() -> vfs_core::Result<Arc<dyn Filesystem>> {
-    block_on(NfsFs::mount(&fresh_server())).map(|fs| Arc::new(fs) as Arc<dyn Filesystem>)
+    block_on(NfsFs::mount(&MemfsServer::start()?.url())).map(|fs| Arc::new(fs) as Arc<dyn Filesystem>)
 }
 
 #[test]
