@@ -109,7 +109,18 @@ pub async fn mount(target: Target<'_>) -> Result<Export> {
         };
         let resok = reply.map_err(|e| match e {
             MountError::Denied(status) => {
-                mount_errno(status).with(format!("MOUNT at {mount_address} refused: {status:?}"))
+                // Servers answer ACCES for a path they do not export at all
+                // (ganesha does), so the message says both readings.
+                let hint = match status {
+                    mountstat3::MNT3ERR_ACCES => {
+                        " (the path is not exported, or not to this client)"
+                    }
+                    mountstat3::MNT3ERR_NOENT => " (no such export)",
+                    _ => "",
+                };
+                mount_errno(status).with(format!(
+                    "MOUNT at {mount_address} refused: {status:?}{hint}"
+                ))
             }
             MountError::Rpc(e) => Errno::EIO.with(format!("MOUNT at {mount_address}: {e}")),
         })?;

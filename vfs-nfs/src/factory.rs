@@ -16,14 +16,15 @@ use crate::connect::{self, Export, Target};
 use crate::error::nfs_error;
 use crate::fs::{NfsFs, ScratchDir};
 use crate::proc_fs::{fsinfo, fsstat, has_real_space_figures, pathconf};
+use crate::reactor;
 use crate::rpc::RpcClient;
 use crate::state::{Limits, MountOrigin, MountState};
 use crate::url::NfsUrl;
 use async_trait::async_trait;
 use nfs3_types::nfs3::{
-    diropargs3, fattr3, filename3, ftype3, nfs_fh3, FSINFO3resok, LOOKUP3args, LOOKUP3res,
-    MKDIR3args, MKDIR3res, Nfs3Option, Nfs3Result, PATHCONF3resok, FSF3_LINK, FSF3_SYMLINK,
-    NFS_PROGRAM,
+    diropargs3, fattr3, filename3, ftype3, nfs_fh3, FSINFO3resok, FSSTAT3resok, LOOKUP3args,
+    LOOKUP3res, MKDIR3args, MKDIR3res, Nfs3Option, Nfs3Result, PATHCONF3resok, FSF3_LINK,
+    FSF3_SYMLINK, NFS_PROGRAM,
 };
 use nfs3_types::rpc::{auth_unix, opaque_auth};
 use nfs3_types::xdr_codec::Opaque;
@@ -218,6 +219,20 @@ pub fn probe(
     }
 }
 
+/// The mounted root's handle and what the server tells about it.
+async fn describe_root(
+    client: &NfsClient,
+    export_root: nfs_fh3,
+    rest: &[Vec<u8>],
+) -> Result<(nfs_fh3, FSINFO3resok, PATHCONF3resok, fattr3, FSSTAT3resok)> {
+    let root_fh = lookup_path(client, export_root, rest).await?;
+    let info = fsinfo(client, &root_fh).await?;
+    let conf = pathconf(client, &root_fh).await?;
+    let root_attr = fattr_of_root(client, &root_fh, &info).await?;
+    let stat = fsstat(client, &root_fh).await?;
+    Ok((root_fh, info, conf, root_attr, stat))
+}
+
 /// Mounts `url`.
 pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
     let credential = credential(&url);
@@ -226,14 +241,25 @@ pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
     let rpc = RpcClient::new(export.nfs, credential.clone(), url.timeo)
         .with_call_timeout((!url.hard).then(|| url.timeo * (url.retrans + 1)));
     let client = NfsClient::new(rpc, server.clone(), url.retrans.max(1));
-    let root_fh = lookup_path(&client, export.root.clone(), &rest).await?;
-    let info = fsinfo(&client, &root_fh).await?;
-    let conf = pathconf(&client, &root_fh).await?;
-    let root_attr = fattr_of_root(&client, &root_fh, &info).await?;
+    // Even a hard mount gives up while mounting, as mount.nfs does: no data is
+    // waiting yet, and a server that accepts connections but never answers must
+    // not hang the caller. (A soft mount's calls are bounded already.)
+    let describing = describe_root(&client, export.root.clone(), &rest);
+    let described = if url.hard {
+        let bound = url.timeo * (url.retrans + 1);
+        reactor::within(bound, describing).await.ok_or_else(|| {
+            Errno::ETIMEDOUT.with(format!(
+                "{server}: NFS at {} gave no answer within {bound:?}",
+                export.nfs
+            ))
+        })?
+    } else {
+        describing.await
+    };
+    let (root_fh, info, conf, root_attr, stat) = described?;
     if root_attr.type_ != ftype3::NF3DIR {
         return Err(Errno::ENOTDIR.with(format!("{server} is not a directory")));
     }
-    let stat = fsstat(&client, &root_fh).await?;
     let limits = Limits {
         rsize: transfer_size(url.rsize, info.rtpref, info.rtmax),
         wsize: transfer_size(url.wsize, info.wtpref, info.wtmax),

@@ -39,3 +39,20 @@ where
             .map_err(|e| format!("NFS I/O task failed: {e}"))
     }
 }
+
+/// A timer of the I/O threads that any executor may await. Made here because
+/// tokio's `sleep` needs a runtime at creation and callers may have none; dropping
+/// it (when the awaited call won) cancels it, so no timer outlives its call.
+pub fn sleep(duration: std::time::Duration) -> tokio::time::Sleep {
+    let _inside = runtime().enter();
+    tokio::time::sleep(duration)
+}
+
+/// `task`'s output, or `None` when `limit` passed first (the task is dropped).
+pub async fn within<F: Future>(limit: std::time::Duration, task: F) -> Option<F::Output> {
+    let timer = std::pin::pin!(sleep(limit));
+    match futures::future::select(std::pin::pin!(task), timer).await {
+        futures::future::Either::Left((output, _)) => Some(output),
+        futures::future::Either::Right(_) => None,
+    }
+}

@@ -207,7 +207,7 @@ impl RpcClient {
         let reply = match self.call_timeout {
             None => self.exchange(xid, record).await?,
             Some(limit) => {
-                let timer = reactor::spawn(tokio::time::sleep(limit));
+                let timer = reactor::sleep(limit);
                 let exchange = std::pin::pin!(self.exchange(xid, record));
                 match futures::future::select(exchange, std::pin::pin!(timer)).await {
                     futures::future::Either::Left((reply, _)) => reply?,

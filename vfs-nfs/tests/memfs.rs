@@ -9,7 +9,8 @@ use vfs_nfs::memfs_server::MemfsServer;
 use vfs_nfs::NfsFs;
 
 fn mount_fresh() -> vfs_core::Result<Arc<dyn Filesystem>> {
-    block_on(NfsFs::mount(&MemfsServer::start()?.url())).map(|fs| Arc::new(fs) as Arc<dyn Filesystem>)
+    block_on(NfsFs::mount(&MemfsServer::start()?.url()))
+        .map(|fs| Arc::new(fs) as Arc<dyn Filesystem>)
 }
 
 #[test]
@@ -72,6 +73,31 @@ fn basic_operations() {
             .await;
         assert_eq!(again.unwrap_err().errno(), Errno::EEXIST);
         Ok::<(), vfs_core::Error>(())
+    })
+    .unwrap();
+}
+
+/// A soft mount bounds every call with a timer of the backend's own runtime: the
+/// calls must work from a thread with no runtime (`block_on`), as any other.
+#[test]
+fn soft_mount_works_without_a_runtime() {
+    let url = format!(
+        "{}&soft&timeo=100&retrans=1",
+        MemfsServer::start().unwrap().url()
+    );
+    let fs = block_on(NfsFs::mount(&url)).unwrap();
+    let ns = Namespace::new(Arc::new(fs), MountOptions::default());
+    let me = ns.root_caller();
+    block_on(async {
+        ns.mkdir(&me, "/d", 0o755).await?;
+        let file = ns
+            .open(&me, "/d/f", OpenFlags::RDWR | OpenFlags::CREATE, 0o644)
+            .await?;
+        assert_eq!(file.write_at(0, b"soft").await?, 4);
+        let mut back = [0; 8];
+        assert_eq!(file.read_at(0, &mut back).await?, 4);
+        assert_eq!(&back[..4], b"soft");
+        file.close().await
     })
     .unwrap();
 }
