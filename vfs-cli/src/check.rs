@@ -48,7 +48,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let (target, instances) = match made {
             Ok(made) => made,
             Err(error) => {
-                eprintln!("vfs check: cannot mount {url}: {error}");
+                // The error names the URL already.
+                eprintln!("vfs check: cannot mount: {error}");
                 all_passed = false;
                 continue;
             }

@@ -201,14 +201,11 @@ async fn resolve(host: &str, timeout: Duration) -> Result<std::net::IpAddr> {
 async fn connect(address: SocketAddr, timeout: Duration) -> Result<TokioIo<TcpStream>> {
     match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
         Ok(Ok(stream)) => Ok(TokioIo::new(stream)),
-        Ok(Err(e)) => {
-            let errno = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => Errno::ECONNREFUSED,
-                std::io::ErrorKind::TimedOut => Errno::ETIMEDOUT,
-                _ => Errno::EHOSTUNREACH,
-            };
-            Err(errno.with(format!("cannot connect to {address}: {e}")))
-        }
+        // The errno carries the cause; the message only says where.
+        Ok(Err(e)) => match e.raw_os_error().and_then(Errno::from_raw) {
+            Some(errno) => Err(errno.with(format!("cannot connect to {address}"))),
+            None => Err(Errno::EHOSTUNREACH.with(format!("cannot connect to {address}: {e}"))),
+        },
         Err(_) => Err(Errno::ETIMEDOUT.with(format!(
             "cannot connect to {address}: no answer within {timeout:?}"
         ))),

@@ -38,7 +38,8 @@ impl NfsFs {
     /// (server unreachable), `EACCES`/`ENOENT` (the server refuses the export or
     /// the path), `ENOTDIR`, `EIO`; the context names server, export and cause.
     pub async fn mount(url: &str) -> Result<NfsFs> {
-        crate::factory::mount(crate::NfsUrl::parse(url)?).await
+        let parsed = crate::NfsUrl::parse(url).map_err(|e| e.context_prefix(url))?;
+        crate::factory::mount(parsed).await
     }
 
     pub(crate) fn new(

@@ -199,9 +199,10 @@ impl NfsUrl {
     /// ```
     ///
     /// Errors: `EINVAL` naming the problem (not `nfs://`, no host, an unknown
-    /// option, a bad value).
+    /// option, a bad value), without repeating `text`.
     pub fn parse(text: &str) -> Result<NfsUrl> {
-        let bad = |why: String| Errno::EINVAL.with(format!("'{text}': {why}"));
+        // The caller names the URL (the registry and NfsFs::mount prefix it).
+        let bad = |why: String| Errno::EINVAL.with(why);
         let url = Url::parse(text).map_err(|e| bad(format!("malformed URL: {e}")))?;
         if url.scheme() != "nfs" {
             return Err(bad(format!("scheme '{}' is not nfs", url.scheme())));
