@@ -1,7 +1,7 @@
 //! An open file as the namespace hands it out.
 
 use crate::attr::{Attr, FileType, SetAttr};
-use crate::errno::{Errno, Result};
+use crate::errno::{Errno, Error, Result};
 use crate::flags::OpenFlags;
 use crate::mount::Location;
 use crate::namespace::truncate_checks;
@@ -27,6 +27,8 @@ pub struct FileHandle {
     /// the backend's object goes when its contract says it does.
     file: RwLock<Option<Arc<dyn OpenFile>>>,
     flags: OpenFlags,
+    /// The node's type, fixed for its life, asked once rather than on every read.
+    directory: bool,
     closed: AtomicBool,
 }
 
@@ -37,6 +39,7 @@ impl FileHandle {
         flags: OpenFlags,
     ) -> FileHandle {
         FileHandle {
+            directory: location.vnode.file_type() == FileType::Directory,
             location,
             file: RwLock::new(file),
             flags,
@@ -56,14 +59,14 @@ impl FileHandle {
 
     fn live(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(Errno::EBADF.with("file handle already closed"));
+            return Err(closed());
         }
         Ok(())
     }
 
-    /// The file to read `len` bytes at `offset` from, checked in Linux's order:
+    /// Fails unless `len` bytes at `offset` may be read, checked in Linux's order:
     /// access mode, then the range (`rw_verify_area`), then the type (`->read`).
-    fn readable_file(&self, offset: u64, len: usize) -> Result<Arc<dyn OpenFile>> {
+    fn check_readable(&self, offset: u64, len: usize) -> Result<()> {
         self.live()?;
         if !self.flags.readable() {
             return Err(Errno::EBADF.with("not open for reading"));
@@ -72,7 +75,7 @@ impl FileHandle {
         if self.is_directory() {
             return Err(Errno::EISDIR.with("read of a directory"));
         }
-        self.open_file()
+        Ok(())
     }
 
     fn writable_file(&self) -> Result<Arc<dyn OpenFile>> {
@@ -84,24 +87,43 @@ impl FileHandle {
     }
 
     fn is_directory(&self) -> bool {
-        self.location.vnode.file_type() == FileType::Directory
+        self.directory
     }
 
     /// The backend's open file; `EBADF` once closed.
     fn open_file(&self) -> Result<Arc<dyn OpenFile>> {
-        self.file
-            .read()
-            .clone()
-            .ok_or_else(|| Errno::EBADF.with("file handle already closed"))
+        self.file.read().clone().ok_or_else(closed)
     }
 
-    /// Reads at `offset` (`pread`).
+    /// Reads at `offset` (`pread`): the backend's [`OpenFile::read_at_now`] when it
+    /// answers, else its [`OpenFile::read_at`].
     ///
     /// Errors: `EBADF` (not open for reading), `EISDIR` (a directory), `EINVAL` (the
     /// range would end past `i64::MAX`), the backend's.
     pub async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let file = self.readable_file(offset, buf.len())?;
+        if let Some(done) = self.read_at_now(offset, buf) {
+            return done;
+        }
+        let file = self.open_file()?;
         file.read_at(offset, buf).await
+    }
+
+    /// [`FileHandle::read_at`] when it can finish without waiting: `None` when the
+    /// backend would have to wait (then call `read_at`), else its result, the
+    /// handle's own checks included. Lets a blocking frontend read an in-memory
+    /// file with no executor and no future.
+    ///
+    /// Errors: as [`FileHandle::read_at`].
+    pub fn read_at_now(&self, offset: u64, buf: &mut [u8]) -> Option<Result<usize>> {
+        if let Err(e) = self.check_readable(offset, buf.len()) {
+            return Some(Err(e));
+        }
+        // Borrowed, not cloned: no `.await` follows, and a racing `close` only
+        // waits for this call to return.
+        match self.file.read().as_deref() {
+            Some(file) => file.read_at_now(offset, buf),
+            None => Some(Err(closed())),
+        }
     }
 
     /// Writes at `offset` (`pwrite`), ignoring `APPEND`.
@@ -195,7 +217,7 @@ impl FileHandle {
     /// Errors: `ENOTDIR`, the backend's.
     pub async fn readdir(&self, cookie: u64, max_entries: usize) -> Result<DirPage> {
         self.live()?;
-        if self.location.vnode.file_type() != FileType::Directory {
+        if !self.directory {
             return Err(Errno::ENOTDIR.into());
         }
         self.location
@@ -233,7 +255,7 @@ impl FileHandle {
     /// Errors: the backend's `flush` and `release` errors; `EBADF` when closed already.
     pub async fn close(&self) -> Result<()> {
         if self.closed.swap(true, Ordering::AcqRel) {
-            return Err(Errno::EBADF.with("file handle already closed"));
+            return Err(closed());
         }
         let Some(file) = self.file.write().take() else {
             return Ok(());
@@ -242,6 +264,11 @@ impl FileHandle {
         let released = file.release().await;
         flushed.and(released)
     }
+}
+
+/// The error of any call on a closed handle.
+fn closed() -> Error {
+    Errno::EBADF.with("file handle already closed")
 }
 
 /// What Linux's `rw_verify_area` checks before any `pread`/`pwrite`: the range

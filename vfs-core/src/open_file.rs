@@ -18,6 +18,23 @@ pub trait OpenFile: Send + Sync + 'static {
     /// Errors: `EIO`; `EINVAL` when `offset` exceeds what the backend can address.
     async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize>;
 
+    /// [`OpenFile::read_at`] without a future, for a backend that can answer on the
+    /// spot (its data in memory, or in a cache it can check without waiting).
+    /// `Some` is exactly what `read_at` would have returned, errors included;
+    /// `None` means "not without waiting": the caller then calls `read_at`, so a
+    /// backend may answer `None` for some reads and `Some` for others. It must never
+    /// block on I/O or on a lock held across an `.await`.
+    ///
+    /// Callers try it first: a blocking frontend skips its executor, an async one
+    /// the boxed future, which on an in-memory file cost as much as the copy.
+    /// The default answers `None` for every read, which is always correct.
+    ///
+    /// Errors: as [`OpenFile::read_at`].
+    fn read_at_now(&self, offset: u64, buf: &mut [u8]) -> Option<Result<usize>> {
+        let _ = (offset, buf);
+        None
+    }
+
     /// Writes `data` at `offset`, extending the file (with a hole if `offset` is past
     /// the end); returns how many bytes were written, all of them unless an error
     /// stopped it part way.

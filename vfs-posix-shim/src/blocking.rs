@@ -13,7 +13,9 @@ use vfs_core::{AccessMask, Attr, FsStat, MountOptions, OpenFlags, Result, SetTim
 /// The calls of a [`Process`] that wait for their result on the calling thread.
 ///
 /// Backends own their I/O, so no runtime is needed in the caller: each call runs its
-/// future with `futures::executor::block_on`. The calls that never wait (`dup`,
+/// future with `futures::executor::block_on`, except that `read` and `pread` first
+/// take the backend's immediate answer when it has one
+/// ([`vfs_core::OpenFile::read_at_now`]). The calls that never wait (`dup`,
 /// `umask`, ...) are reached through `Deref`.
 ///
 /// ```
@@ -60,12 +62,30 @@ macro_rules! blocking_calls {
     };
 }
 
+/// The reads, which first try to finish on the spot: an in-memory backend answers
+/// there, and the executor and the boxed future would cost more than its copy.
+impl Blocking<'_> {
+    /// [`Process::read`], blocking.
+    pub fn read(&self, fd: Fd, buf: &mut [u8]) -> Result<usize> {
+        match self.process.read_now(fd, buf) {
+            Some(done) => done,
+            None => block_on(self.process.read(fd, buf)),
+        }
+    }
+
+    /// [`Process::pread`], blocking.
+    pub fn pread(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Result<usize> {
+        match self.process.pread_now(fd, buf, offset) {
+            Some(done) => done,
+            None => block_on(self.process.pread(fd, buf, offset)),
+        }
+    }
+}
+
 blocking_calls! {
     open(path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Fd;
     close(fd: Fd) -> ();
-    read(fd: Fd, buf: &mut [u8]) -> usize;
     write(fd: Fd, data: &[u8]) -> usize;
-    pread(fd: Fd, buf: &mut [u8], offset: i64) -> usize;
     pwrite(fd: Fd, data: &[u8], offset: i64) -> usize;
     readv(fd: Fd, bufs: &mut [IoSliceMut<'_>]) -> usize;
     writev(fd: Fd, bufs: &[IoSlice<'_>]) -> usize;

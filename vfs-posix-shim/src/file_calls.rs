@@ -114,6 +114,22 @@ impl Process {
         Ok(n)
     }
 
+    /// [`Process::read`] when it can finish without waiting (the backend answers
+    /// [`vfs_core::OpenFile::read_at_now`] and no other read holds the offset);
+    /// `None`: call `read`.
+    pub(crate) fn read_now(&self, fd: Fd, buf: &mut [u8]) -> Option<Result<usize>> {
+        let ofd = match self.description(fd) {
+            Ok(ofd) => ofd,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut position = ofd.position.try_lock()?;
+        let done = ofd.handle.read_at_now(position.offset, buf)?;
+        if let Ok(n) = done {
+            position.offset += n as u64;
+        }
+        Some(done)
+    }
+
     /// Writes at the file offset (at the end for `O_APPEND`, atomically) and advances
     /// it; with `O_SYNC`/`O_DSYNC` the data is durable on return.
     ///
@@ -154,6 +170,16 @@ impl Process {
         let offset = offset_of(offset)?;
         let ofd = self.description(fd)?;
         ofd.handle.read_at(offset, buf).await
+    }
+
+    /// [`Process::pread`] when the backend answers without waiting
+    /// ([`vfs_core::OpenFile::read_at_now`]); `None`: call `pread`.
+    pub(crate) fn pread_now(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Option<Result<usize>> {
+        let checked = offset_of(offset).and_then(|offset| Ok((offset, self.description(fd)?)));
+        match checked {
+            Ok((offset, ofd)) => ofd.handle.read_at_now(offset, buf),
+            Err(e) => Some(Err(e)),
+        }
     }
 
     /// Writes at `offset` without moving the file offset. As on Linux, a descriptor

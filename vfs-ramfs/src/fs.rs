@@ -4,6 +4,7 @@
 use crate::data::PAGE_SIZE;
 use crate::dir::Directory;
 use crate::node::{Body, RamNode};
+use crate::pool::PagePool;
 use crate::quota::Quota;
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -83,6 +84,9 @@ pub(crate) struct FsShared {
     /// Pages of data.
     pub(crate) space: Quota,
     pub(crate) inodes: Quota,
+    /// Where data pages come from. Every node holds this state, and a file gives
+    /// its pages back when its node goes, so no page outlives the pool.
+    pub(crate) pool: PagePool,
 }
 
 impl FsShared {
@@ -127,6 +131,7 @@ impl RamFs {
             next_ino: AtomicU64::new(1),
             space: Quota::new(options.size_limit.map(|bytes| bytes.div_ceil(page))),
             inodes: Quota::new(options.inode_limit),
+            pool: PagePool::default(),
         });
         // The root is charged unconditionally: a file system always has one.
         shared.inodes.charge(1);

@@ -6,7 +6,12 @@
 //! accounted in 4 KiB pages as tmpfs does. Mount one with [`RamFs::new`], or by URL
 //! (`ram://?size=64m`) after [`register`]ing [`RamFactory`]. Each instance is
 //! independent; all of it is safe to share between threads, and no future it returns
-//! ever waits: they run under any executor.
+//! ever waits: they run under any executor. Reads also answer synchronously
+//! (`OpenFile::read_at_now`), so the blocking shim reads without an executor.
+//!
+//! File data is 4 KiB pages in a per-file radix tree (`pages`), the pages carved from
+//! 2 MiB chunks that Linux may back with transparent huge pages (`pool`): a random
+//! 4 KiB read costs about one lookup and one copy, like the kernel's tmpfs.
 
 #![warn(missing_docs)]
 
@@ -17,6 +22,8 @@ mod file;
 mod fs;
 mod meta;
 mod node;
+mod pages;
+mod pool;
 mod quota;
 mod rename;
 mod vnode;

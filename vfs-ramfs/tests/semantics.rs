@@ -758,3 +758,34 @@ fn a_deep_tree_is_freed_without_recursion() {
         .join()
         .unwrap();
 }
+
+/// ramfs answers every read on the spot, with what `read_at` returns: data, holes,
+/// end of file and the offset limit alike.
+#[test]
+fn read_at_now_always_answers_as_read_at_does() {
+    let fx = Fixture::new();
+    let file = fx.create("/f");
+    block_on(file.write_at(3 * PAGE, b"tail")).unwrap();
+    let node = block_on(fx.ns.resolve(&fx.me, "/f", true)).unwrap();
+    let open = block_on(node.vnode().open(OpenFlags::RDONLY)).unwrap();
+    let max = i64::MAX as u64;
+    for (offset, len) in [
+        (0, 10),
+        (3 * PAGE - 2, 10),
+        (3 * PAGE + 4, 10),
+        (1 << 40, 1),
+        (max, 2),
+    ] {
+        let (mut now, mut later) = (vec![0xee; len], vec![0xee; len]);
+        let answered = open
+            .read_at_now(offset, &mut now)
+            .expect("ramfs always answers");
+        let awaited = block_on(open.read_at(offset, &mut later));
+        assert_eq!(
+            answered.map_err(|e| e.errno()),
+            awaited.map_err(|e| e.errno()),
+            "{len} bytes at {offset}"
+        );
+        assert_eq!(now, later, "{len} bytes at {offset}");
+    }
+}
