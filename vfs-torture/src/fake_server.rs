@@ -1,0 +1,577 @@
+//! A fake NFSv3 + MOUNT server on one port of 127.0.0.1 that answers honestly for
+//! a tiny tree and breaks one kind of reply on purpose ([`HostileKind`]).
+//!
+//! The tree: the export root (`file`, a 13-byte regular file, and `sub`, an empty
+//! directory) and, outside the export, the root's parent holding `secret`. An
+//! honest answer to LOOKUP of `..` in the root is that parent, as a real server
+//! gives for an export below its root: a client must never follow it.
+//!
+//! Plain threads, one per connection, so a client that hangs or floods cannot
+//! stall the server, and every hostile reply is written byte for byte as meant.
+
+use crate::hostile::{HostileKind, Target};
+use crate::record::{decode_args, frame, parse_call, read_record, reply_body, send, Call};
+use nfs3_types::mount::{fhandle3, mountres3, mountres3_ok};
+use nfs3_types::nfs3::*;
+use nfs3_types::rpc::accept_stat_data;
+use nfs3_types::xdr_codec::{List, Opaque, Pack, Void};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+/// The contents of `file`.
+pub const FILE_DATA: &[u8] = b"hello, world\n";
+
+/// The server's largest READ and WRITE: small, so a READ reply that is too large
+/// is easy to build.
+const TRANSFER: u32 = 64 << 10;
+
+/// One node of the tree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Node {
+    Root,
+    File,
+    Sub,
+    Outside,
+    Secret,
+}
+
+impl Node {
+    fn handle(self) -> nfs_fh3 {
+        let bytes: &[u8] = match self {
+            Node::Root => b"fake-root",
+            Node::File => b"fake-file",
+            Node::Sub => b"fake-sub",
+            Node::Outside => b"fake-outside",
+            Node::Secret => b"fake-secret",
+        };
+        nfs_fh3 {
+            data: Opaque::owned(bytes.to_vec()),
+        }
+    }
+
+    fn from_handle(handle: &nfs_fh3) -> Option<Node> {
+        [
+            Node::Root,
+            Node::File,
+            Node::Sub,
+            Node::Outside,
+            Node::Secret,
+        ]
+        .into_iter()
+        .find(|n| n.handle().data.as_ref() == handle.data.as_ref())
+        // A long handle the server gave out for `file` still means `file`.
+        .or_else(|| (handle.data.len() > 64).then_some(Node::File))
+    }
+
+    fn fileid(self) -> u64 {
+        match self {
+            Node::Root => 1,
+            Node::File => 2,
+            Node::Sub => 3,
+            Node::Outside => 99,
+            Node::Secret => 100,
+        }
+    }
+
+    fn data(self) -> &'static [u8] {
+        match self {
+            Node::File => FILE_DATA,
+            Node::Secret => b"secret\n",
+            _ => b"",
+        }
+    }
+
+    fn is_dir(self) -> bool {
+        matches!(self, Node::Root | Node::Sub | Node::Outside)
+    }
+
+    fn attr(self) -> fattr3 {
+        let time = nfstime3 {
+            seconds: 1_700_000_000,
+            nseconds: 0,
+        };
+        let (type_, mode, nlink, size) = if self.is_dir() {
+            (ftype3::NF3DIR, 0o755, 2, 4096)
+        } else {
+            (ftype3::NF3REG, 0o644, 1, self.data().len() as u64)
+        };
+        fattr3 {
+            type_,
+            mode,
+            nlink,
+            uid: 0,
+            gid: 0,
+            size,
+            used: size,
+            rdev: specdata3::default(),
+            fsid: 1,
+            fileid: self.fileid(),
+            atime: time,
+            mtime: time,
+            ctime: time,
+        }
+    }
+
+    /// The honest answer to LOOKUP of `name` in this directory.
+    fn lookup(self, name: &[u8]) -> Option<Node> {
+        match (self, name) {
+            (Node::Root, b"file") => Some(Node::File),
+            (Node::Root, b"sub") => Some(Node::Sub),
+            (Node::Root, b"..") | (Node::Outside, b"..") => Some(Node::Outside),
+            (Node::Sub, b"..") => Some(Node::Root),
+            (Node::Outside, b"secret") => Some(Node::Secret),
+            (dir, b".") if dir.is_dir() => Some(dir),
+            _ => None,
+        }
+    }
+
+    fn entries(self) -> Vec<(Vec<u8>, Node)> {
+        match self {
+            Node::Root => vec![(b"file".to_vec(), Node::File), (b"sub".to_vec(), Node::Sub)],
+            Node::Outside => vec![(b"secret".to_vec(), Node::Secret)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A running fake server; it stops accepting when dropped (open connections end
+/// with their clients).
+pub struct FakeServer {
+    port: u16,
+    stopping: Arc<AtomicBool>,
+}
+
+impl FakeServer {
+    /// Starts a server that breaks replies as `kind` says (`None`: honest).
+    pub fn start(kind: Option<HostileKind>) -> std::io::Result<FakeServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
+        thread::Builder::new()
+            .name("fake-nfs".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Ok(stream) = stream {
+                        let _ = thread::Builder::new()
+                            .name("fake-nfs-conn".into())
+                            .spawn(move || serve(stream, kind));
+                    }
+                }
+            })?;
+        Ok(FakeServer { port, stopping })
+    }
+
+    /// The URL mounting the export: soft, with a short timeout, so a reply the
+    /// client throws away costs seconds, not a hang.
+    pub fn url(&self) -> String {
+        let port = self.port;
+        format!(
+            "nfs://127.0.0.1/export?nfsport={port}&mountport={port}&soft&timeo=10&retrans=1&noac"
+        )
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(mut stream: TcpStream, kind: Option<HostileKind>) {
+    let _ = stream.set_nodelay(true);
+    while let Some(record) = read_record(&mut stream) {
+        let Some(call) = parse_call(&record) else {
+            return;
+        };
+        let reply = match call.prog {
+            nfs3_types::mount::PROGRAM => mount_reply(&call),
+            PROGRAM => nfs_reply(&call, kind),
+            _ => frame(&reply_body(call.xid, accept_stat_data::PROG_UNAVAIL, &Void)),
+        };
+        if send(&mut stream, &reply).is_err() {
+            return;
+        }
+    }
+}
+
+fn ok(call: &Call, result: &impl Pack) -> Vec<u8> {
+    frame(&reply_body(call.xid, accept_stat_data::SUCCESS, result))
+}
+
+fn garbage_args(call: &Call) -> Vec<u8> {
+    frame(&reply_body(call.xid, accept_stat_data::GARBAGE_ARGS, &Void))
+}
+
+fn mount_reply(call: &Call) -> Vec<u8> {
+    match call.proc {
+        // MNT: any path mounts the root.
+        1 => ok(
+            call,
+            &mountres3::Ok(mountres3_ok {
+                fhandle: fhandle3(Opaque::owned(Node::Root.handle().data.to_vec())),
+                auth_flavors: vec![1],
+            }),
+        ),
+        // NULL, UMNT, UMNTALL: nothing to say.
+        0 | 3 | 4 => ok(call, &Void),
+        _ => frame(&reply_body(call.xid, accept_stat_data::PROC_UNAVAIL, &Void)),
+    }
+}
+
+fn post_op(node: Node) -> post_op_attr {
+    post_op_attr::Some(node.attr())
+}
+
+fn nfs_reply(call: &Call, kind: Option<HostileKind>) -> Vec<u8> {
+    let Ok(procedure) = NFS_PROGRAM::try_from(call.proc) else {
+        return frame(&reply_body(call.xid, accept_stat_data::PROC_UNAVAIL, &Void));
+    };
+    match procedure {
+        NFS_PROGRAM::NFSPROC3_NULL => ok(call, &Void),
+        NFS_PROGRAM::NFSPROC3_GETATTR => {
+            let Some(args) = decode_args::<GETATTR3args>(call) else {
+                return garbage_args(call);
+            };
+            let Some(node) = Node::from_handle(&args.object) else {
+                return ok(call, &GETATTR3res::Err((nfsstat3::NFS3ERR_STALE, Void)));
+            };
+            let mut attr = node.attr();
+            if node == Node::File && kind.is_some_and(|k| k.target() == Target::GetattrFile) {
+                attr.type_ = ftype3::NF3DIR;
+            }
+            ok(
+                call,
+                &GETATTR3res::Ok(GETATTR3resok {
+                    obj_attributes: attr,
+                }),
+            )
+        }
+        NFS_PROGRAM::NFSPROC3_LOOKUP => lookup_reply(call, kind),
+        NFS_PROGRAM::NFSPROC3_ACCESS => {
+            let Some(args) = decode_args::<ACCESS3args>(call) else {
+                return garbage_args(call);
+            };
+            let attributes = Node::from_handle(&args.object).map_or(post_op_attr::None, post_op);
+            ok(
+                call,
+                &ACCESS3res::Ok(ACCESS3resok {
+                    obj_attributes: attributes,
+                    access: args.access,
+                }),
+            )
+        }
+        NFS_PROGRAM::NFSPROC3_READ => read_reply(call, kind),
+        NFS_PROGRAM::NFSPROC3_READDIRPLUS => readdirplus_reply(call, kind),
+        NFS_PROGRAM::NFSPROC3_READDIR => readdir_reply(call, kind),
+        NFS_PROGRAM::NFSPROC3_FSINFO => ok(
+            call,
+            &FSINFO3res::Ok(FSINFO3resok {
+                obj_attributes: post_op(Node::Root),
+                rtmax: TRANSFER,
+                rtpref: TRANSFER,
+                rtmult: 4096,
+                wtmax: TRANSFER,
+                wtpref: TRANSFER,
+                wtmult: 4096,
+                dtpref: 8192,
+                maxfilesize: 1 << 40,
+                time_delta: nfstime3 {
+                    seconds: 0,
+                    nseconds: 1,
+                },
+                properties: FSF3_HOMOGENEOUS | FSF3_CANSETTIME,
+            }),
+        ),
+        NFS_PROGRAM::NFSPROC3_PATHCONF => ok(
+            call,
+            &PATHCONF3res::Ok(PATHCONF3resok {
+                obj_attributes: post_op(Node::Root),
+                linkmax: 1,
+                name_max: 255,
+                no_trunc: true,
+                chown_restricted: true,
+                case_insensitive: false,
+                case_preserving: true,
+            }),
+        ),
+        NFS_PROGRAM::NFSPROC3_FSSTAT => ok(
+            call,
+            &FSSTAT3res::Ok(FSSTAT3resok {
+                obj_attributes: post_op(Node::Root),
+                tbytes: 1 << 30,
+                fbytes: 1 << 29,
+                abytes: 1 << 29,
+                tfiles: 1000,
+                ffiles: 900,
+                afiles: 900,
+                invarsec: 0,
+            }),
+        ),
+        // The tree is read-only: every change is refused as a real read-only
+        // export refuses it.
+        _ => ok(
+            call,
+            &Nfs3Result::<Void, wcc_data>::Err((nfsstat3::NFS3ERR_ROFS, wcc_data::default())),
+        ),
+    }
+}
+
+fn lookup_reply(call: &Call, kind: Option<HostileKind>) -> Vec<u8> {
+    let Some(args) = decode_args::<LOOKUP3args>(call) else {
+        return garbage_args(call);
+    };
+    let Some(dir) = Node::from_handle(&args.what.dir) else {
+        return ok(
+            call,
+            &LOOKUP3res::Err((nfsstat3::NFS3ERR_STALE, LOOKUP3resfail::default())),
+        );
+    };
+    let name = args.what.name.as_ref();
+    let hostile = kind.filter(|k| match k.target() {
+        Target::LookupFile => dir == Node::Root && name == b"file",
+        Target::LookupX => dir == Node::Root && name == b"x",
+        _ => false,
+    });
+    let found = match hostile {
+        Some(HostileKind::LookupParent) => Some(Node::Outside),
+        _ => dir.lookup(name),
+    };
+    let Some(node) = found else {
+        return ok(
+            call,
+            &LOOKUP3res::Err((
+                nfsstat3::NFS3ERR_NOENT,
+                LOOKUP3resfail {
+                    dir_attributes: post_op(dir),
+                },
+            )),
+        );
+    };
+    let mut attr = node.attr();
+    let mut handle = node.handle();
+    match hostile {
+        Some(HostileKind::BadFileType) => {
+            // Packed as NF3REG and patched below: the type cannot hold 9.
+        }
+        Some(HostileKind::HugeSize) => attr.size = u64::MAX,
+        Some(HostileKind::BadNanoseconds) => attr.mtime.nseconds = 2_000_000_000,
+        Some(HostileKind::LongHandle) => handle.data = Opaque::owned(vec![0xAB; 128]),
+        _ => {}
+    }
+    let honest = reply_body(
+        call.xid,
+        accept_stat_data::SUCCESS,
+        &LOOKUP3res::Ok(LOOKUP3resok {
+            object: handle,
+            obj_attributes: post_op_attr::Some(attr),
+            dir_attributes: post_op(dir),
+        }),
+    );
+    match hostile {
+        Some(kind) => break_record(call, kind, honest),
+        None => frame(&honest),
+    }
+}
+
+/// Applies the record-level kinds to an honest reply body.
+fn break_record(call: &Call, kind: HostileKind, mut body: Vec<u8>) -> Vec<u8> {
+    match kind {
+        HostileKind::WrongXid => {
+            body[..4].copy_from_slice(&call.xid.wrapping_add(0x1000).to_be_bytes());
+            frame(&body)
+        }
+        HostileKind::ShortRecord => frame(&body[..2]),
+        HostileKind::TruncatedXdr => {
+            // The header (24 bytes), status, handle, then half the attributes.
+            let cut = body.len() - 60;
+            frame(&body[..cut])
+        }
+        HostileKind::GarbageBytes => {
+            let mut state = 0x9E37_79B9_7F4A_7C15u64;
+            for byte in &mut body[4..] {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *byte = state as u8;
+            }
+            frame(&body)
+        }
+        HostileKind::BadFileType => {
+            // The object's attributes follow the header (24 bytes), the status (4),
+            // the handle (4 + 12 for "fake-file") and the attributes' present flag
+            // (4): the type is the next word.
+            let at = 24 + 4 + 16 + 4;
+            body[at..at + 4].copy_from_slice(&9u32.to_be_bytes());
+            frame(&body)
+        }
+        HostileKind::OversizeFragments => {
+            // 4 KiB fragments, none of them last, past the 4 MiB cap, then the
+            // real reply as the last one.
+            let mut out = Vec::new();
+            let filler = vec![0u8; 4096];
+            for _ in 0..(4 << 20) / 4096 + 2 {
+                out.extend_from_slice(&(4096u32).to_be_bytes());
+                out.extend_from_slice(&filler);
+            }
+            out.extend_from_slice(&frame(&body));
+            out
+        }
+        _ => frame(&body),
+    }
+}
+
+fn read_reply(call: &Call, kind: Option<HostileKind>) -> Vec<u8> {
+    let Some(args) = decode_args::<READ3args>(call) else {
+        return garbage_args(call);
+    };
+    let Some(node) = Node::from_handle(&args.file) else {
+        return ok(
+            call,
+            &READ3res::Err((nfsstat3::NFS3ERR_STALE, READ3resfail::default())),
+        );
+    };
+    let data = node.data();
+    let start = (args.offset as usize).min(data.len());
+    let end = (start + args.count as usize).min(data.len());
+    let mut bytes = data[start..end].to_vec();
+    let mut count = bytes.len() as u32;
+    let mut eof = end == data.len();
+    let hostile = kind.filter(|k| k.target() == Target::ReadFile && node == Node::File);
+    match hostile {
+        Some(HostileKind::ReadTooMuch) => {
+            bytes = vec![b'X'; args.count as usize + 8192];
+            count = bytes.len() as u32;
+            eof = false;
+        }
+        Some(HostileKind::ReadCountMismatch) => count = bytes.len() as u32 + 100,
+        Some(HostileKind::OversizeRecord) => {
+            bytes = vec![b'X'; (4 << 20) + 4096];
+            count = bytes.len() as u32;
+        }
+        _ => {}
+    }
+    ok(
+        call,
+        &READ3res::Ok(READ3resok {
+            file_attributes: post_op(node),
+            count,
+            eof,
+            data: Opaque::owned(bytes),
+        }),
+    )
+}
+
+/// The entries of `dir` after `cookie` as (name, node, cookie), with the kind's
+/// bad entry placed second in the root, and whether the listing ends.
+fn listing(dir: Node, cookie: u64, kind: Option<HostileKind>) -> (Vec<(Vec<u8>, Node, u64)>, bool) {
+    let mut entries = dir.entries();
+    let hostile = kind.filter(|k| k.target() == Target::RootListing && dir == Node::Root);
+    match hostile {
+        Some(HostileKind::CookieLoop) => {
+            return (vec![(b"file".to_vec(), Node::File, 1)], false);
+        }
+        Some(HostileKind::EmptyPageNoEof) => return (Vec::new(), false),
+        Some(kind) => {
+            if let Some(name) = kind.bad_name() {
+                let node = match kind {
+                    HostileKind::DotInMiddle => Node::Sub,
+                    HostileKind::DotDotEntry => Node::Outside,
+                    _ => Node::File,
+                };
+                entries.insert(1, (name, node));
+            }
+        }
+        None => {}
+    }
+    let numbered: Vec<_> = entries
+        .into_iter()
+        .zip(1u64..)
+        .map(|((name, node), c)| (name, node, c))
+        .filter(|(_, _, c)| *c > cookie)
+        .collect();
+    (numbered, true)
+}
+
+fn readdirplus_reply(call: &Call, kind: Option<HostileKind>) -> Vec<u8> {
+    let Some(args) = decode_args::<READDIRPLUS3args>(call) else {
+        return garbage_args(call);
+    };
+    let Some(dir) = Node::from_handle(&args.dir).filter(|n| n.is_dir()) else {
+        return ok(
+            call,
+            &READDIRPLUS3res::Err((nfsstat3::NFS3ERR_NOTDIR, READDIRPLUS3resfail::default())),
+        );
+    };
+    if kind == Some(HostileKind::SlashInReaddirFallback) {
+        return ok(
+            call,
+            &READDIRPLUS3res::Err((
+                nfsstat3::NFS3ERR_NOTSUPP,
+                READDIRPLUS3resfail {
+                    dir_attributes: post_op(dir),
+                },
+            )),
+        );
+    }
+    let (entries, eof) = listing(dir, args.cookie, kind);
+    let entries = entries
+        .into_iter()
+        .map(|(name, node, cookie)| entryplus3 {
+            fileid: node.fileid(),
+            name: filename3(Opaque::owned(name)),
+            cookie,
+            name_attributes: post_op(node),
+            name_handle: post_op_fh3::Some(node.handle()),
+        })
+        .collect();
+    ok(
+        call,
+        &READDIRPLUS3res::Ok(READDIRPLUS3resok {
+            dir_attributes: post_op(dir),
+            cookieverf: cookieverf3::default(),
+            reply: dirlistplus3 {
+                entries: List(entries),
+                eof,
+            },
+        }),
+    )
+}
+
+fn readdir_reply(call: &Call, kind: Option<HostileKind>) -> Vec<u8> {
+    let Some(args) = decode_args::<READDIR3args>(call) else {
+        return garbage_args(call);
+    };
+    let Some(dir) = Node::from_handle(&args.dir).filter(|n| n.is_dir()) else {
+        return ok(
+            call,
+            &READDIR3res::Err((nfsstat3::NFS3ERR_NOTDIR, READDIR3resfail::default())),
+        );
+    };
+    let (entries, eof) = listing(dir, args.cookie, kind);
+    let entries = entries
+        .into_iter()
+        .map(|(name, node, cookie)| entry3 {
+            fileid: node.fileid(),
+            name: filename3(Opaque::owned(name)),
+            cookie,
+        })
+        .collect();
+    ok(
+        call,
+        &READDIR3res::Ok(READDIR3resok {
+            dir_attributes: post_op(dir),
+            cookieverf: cookieverf3::default(),
+            reply: dirlist3 {
+                entries: List(entries),
+                eof,
+            },
+        }),
+    )
+}
