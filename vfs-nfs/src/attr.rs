@@ -191,7 +191,17 @@ struct CacheState {
     timeout: Duration,
     /// The sequence number of the call whose attributes are cached.
     seq: u64,
+    /// Set when the cached attributes came from a reply to the operation in
+    /// progress (a LOOKUP or CREATE that just named this node) and nobody has
+    /// used them yet: the call number and when they came.
+    just_fetched: Option<(u64, Instant)>,
 }
+
+/// How long attributes marked just fetched may stand in for a GETATTR at most.
+/// What really limits them is that no other call may have begun on the mount
+/// since (see [`AttrCache::take_just_fetched`]); this bound only keeps a mark left
+/// behind on an idle mount from being served long after.
+const JUST_FETCHED: Duration = Duration::from_secs(1);
 
 /// One node's cached attributes.
 pub struct AttrCache {
@@ -211,6 +221,7 @@ impl AttrCache {
                 fetched: Instant::now(),
                 timeout: min,
                 seq: 0,
+                just_fetched: None,
             }),
             min,
             max: max.max(min),
@@ -255,6 +266,7 @@ impl AttrCache {
         state.attr = Some(attr_of(fattr, self.blksize));
         state.fetched = Instant::now();
         state.seq = state.seq.max(seq);
+        state.just_fetched = None;
         Stored {
             changed,
             stale: false,
@@ -293,7 +305,35 @@ impl AttrCache {
     /// Forgets the attributes (the next `getattr` asks the server) but keeps what
     /// tells a change from a revalidation.
     pub fn expire(&self) {
-        self.state.lock().attr = None;
+        let mut state = self.state.lock();
+        state.attr = None;
+        state.just_fetched = None;
+    }
+
+    /// Marks the cached attributes as the answer of call `seq`, made for the
+    /// operation in progress, if they are still the ones it stored.
+    pub fn mark_just_fetched(&self, seq: u64) {
+        let mut state = self.state.lock();
+        if state.seq == seq && state.attr.is_some() {
+            state.just_fetched = Some((seq, Instant::now()));
+        }
+    }
+
+    /// The attributes marked by [`AttrCache::mark_just_fetched`], once, when the
+    /// call that brought them is the last one begun on the mount (`next_seq` is
+    /// the number the next call will get) and they are younger than
+    /// [`JUST_FETCHED`]. They are as fresh as a GETATTR sent now would be for the
+    /// operation that looked the node up or created it: `stat` under `noac` is
+    /// then one LOOKUP, and the close-to-open check of an `open` that just looked
+    /// up or created its file costs nothing. Whatever happens in between (another
+    /// call, another store) takes the mark away.
+    pub fn take_just_fetched(&self, next_seq: u64) -> Option<Attr> {
+        let mut state = self.state.lock();
+        let (seq, at) = state.just_fetched.take()?;
+        if seq + 1 != next_seq || at.elapsed() >= JUST_FETCHED {
+            return None;
+        }
+        state.attr.clone()
     }
 }
 

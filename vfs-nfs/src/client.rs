@@ -1,6 +1,6 @@
 //! Typed NFSv3 calls over the multiplexed transport.
 
-use crate::rpc::{decode_result, Reply, RpcClient, RpcError};
+use crate::rpc::{decode_result, Payload, Reply, RpcClient, RpcError};
 use nfs3_types::nfs3::{NFS_PROGRAM, PROGRAM, VERSION};
 use nfs3_types::xdr_codec::{Pack, Unpack};
 use vfs_core::{Error, Result};
@@ -12,6 +12,8 @@ pub struct NfsClient {
     server: String,
     /// How many times a call is sent again after its connection broke.
     retries: u32,
+    /// Calls sent, per procedure.
+    pub counters: crate::counters::CallCounters,
 }
 
 impl NfsClient {
@@ -26,6 +28,7 @@ impl NfsClient {
             rpc,
             server,
             retries,
+            counters: Default::default(),
         }
     }
 
@@ -41,15 +44,38 @@ impl NfsClient {
         decode_result(&reply).map_err(|e| self.transport_error(procedure, e))
     }
 
+    /// Calls `procedure` with `args` followed by `payload` (the data of an opaque
+    /// whose length `args` ends with; see [`Payload`]).
+    pub async fn call_with_payload<A: Pack, R: Unpack>(
+        &self,
+        procedure: NFS_PROGRAM,
+        args: &A,
+        payload: Payload,
+    ) -> Result<R> {
+        let reply = self.send(procedure, args, Some(payload)).await?;
+        decode_result(&reply).map_err(|e| self.transport_error(procedure, e))
+    }
+
     /// Calls `procedure` and returns the checked reply for the caller to decode.
     pub async fn call_raw<A: Pack>(&self, procedure: NFS_PROGRAM, args: &A) -> Result<Reply> {
+        self.send(procedure, args, None).await
+    }
+
+    /// Sends a call, again on a fresh connection when its connection broke.
+    async fn send<A: Pack>(
+        &self,
+        procedure: NFS_PROGRAM,
+        args: &A,
+        payload: Option<Payload>,
+    ) -> Result<Reply> {
         let mut attempt = 0;
         loop {
-            match self
+            self.counters.count(procedure);
+            let sent = self
                 .rpc
-                .call_raw(PROGRAM, VERSION, procedure as u32, args)
-                .await
-            {
+                .call_with_payload(PROGRAM, VERSION, procedure as u32, args, payload.clone())
+                .await;
+            match sent {
                 Err(RpcError::ConnectionLost(_)) if attempt < self.retries => attempt += 1,
                 other => return other.map_err(|e| self.transport_error(procedure, e)),
             }

@@ -1,13 +1,16 @@
 //! [`NfsFile`]: one open of a regular file as a [`vfs_core::OpenFile`].
 //!
-//! Reads go to the server every time (no data is cached, so close-to-open needs no
-//! invalidation beyond the GETATTR at open). Writes are UNSTABLE WRITEs whose data
-//! the node keeps until committed; `flush` (every close), `fsync` and `release`
-//! COMMIT. `append` keeps the default: NFSv3 has no atomic append, so the
+//! Reads go to the server, through this open's readahead window when they are
+//! sequential (`readahead`); the window is this open's own, so a new open starts
+//! with nothing cached and close-to-open needs no invalidation beyond the GETATTR
+//! at open. Writes are UNSTABLE WRITEs sent in the background (`write_behind`)
+//! whose data the node keeps until committed; `flush` (every close), `fsync` and
+//! `release` wait for them, COMMIT, and report any failure not yet reported. `append` keeps the default: NFSv3 has no atomic append, so the
 //! namespace emulates it and the capability is not declared.
 
 use crate::node::NfsNode;
 use crate::reactor;
+use crate::readahead::Readahead;
 use async_trait::async_trait;
 use nfs3_types::nfs3::stable_how;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +22,7 @@ pub struct NfsFile {
     node: Arc<NfsNode>,
     stable: stable_how,
     released: AtomicBool,
+    readahead: Readahead,
 }
 
 impl NfsFile {
@@ -37,6 +41,7 @@ impl NfsFile {
             node,
             stable,
             released: AtomicBool::new(false),
+            readahead: Readahead::default(),
         }
     }
 }
@@ -44,7 +49,9 @@ impl NfsFile {
 #[async_trait]
 impl OpenFile for NfsFile {
     async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        self.node.read(offset, buf).await
+        // This mount's writes still in flight land first: a read sees them.
+        self.node.drain_writes().await;
+        self.readahead.read(&self.node, offset, buf).await
     }
 
     async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {

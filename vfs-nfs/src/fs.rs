@@ -21,7 +21,7 @@ pub struct ScratchDir {
 /// An NFSv3 export (or a directory in one) mounted as a file system. Make one with
 /// [`NfsFs::mount`] or through the registry after [`crate::register`].
 ///
-/// All of it is shared by any number of threads and tasks over one connection;
+/// All of it is shared by any number of threads and tasks over one connection set;
 /// its futures run under any executor (the sockets live on the backend's own I/O
 /// threads).
 pub struct NfsFs {
@@ -52,6 +52,11 @@ impl NfsFs {
             root,
             scratch,
         }
+    }
+
+    /// How many calls of each NFS procedure this mount has sent so far.
+    pub fn rpc_counts(&self) -> crate::RpcCounts {
+        self.state.client.counters.snapshot()
     }
 
     /// Commits every file with uncommitted writes; the first error is returned,

@@ -18,6 +18,10 @@ use vfs_core::Name;
 /// Most entries kept per directory: a huge directory is listed through, not cached.
 const MAX_ENTRIES: usize = 16 * 1024;
 
+/// LOOKUPs sent for one directory before its next miss lists it instead (see
+/// [`LookupCache::miss`]); doubled after each such listing.
+const LIST_AFTER_MISSES: u32 = 16;
+
 /// What a cached name leads to.
 #[derive(Clone, Debug)]
 pub struct Child {
@@ -33,6 +37,15 @@ pub struct Child {
 struct Entries {
     children: HashMap<Name, Child>,
     generation: u64,
+    /// LOOKUPs sent since the directory was last listed or changed by someone
+    /// else.
+    misses: u32,
+    /// Listings made because of misses (each doubles the misses the next waits
+    /// for, so a directory that keeps changing is not listed over and over).
+    listings: u32,
+    /// Names found here since the last such listing: a listing that found
+    /// nothing later asked for (a directory only created in) is not repeated.
+    hits: u32,
 }
 
 /// The lookup cache of one directory.
@@ -45,6 +58,17 @@ impl LookupCache {
     /// The cached child `name`.
     pub fn get(&self, name: &Name) -> Option<Child> {
         self.entries.lock().children.get(name).cloned()
+    }
+
+    /// The cached child `name`, for a lookup: counts as a hit (see
+    /// [`LookupCache::miss`]).
+    pub fn find(&self, name: &Name) -> Option<Child> {
+        let mut entries = self.entries.lock();
+        let child = entries.children.get(name).cloned();
+        if child.is_some() {
+            entries.hits = entries.hits.saturating_add(1);
+        }
+        child
     }
 
     /// Caches `name` -> `child` without counting a change (a LOOKUP or listing
@@ -77,6 +101,30 @@ impl LookupCache {
         let mut entries = self.entries.lock();
         entries.generation += 1;
         entries.children.clear();
+        entries.misses = 0;
+    }
+
+    /// Counts a name not found here (a LOOKUP is due). Returns true when this
+    /// miss should list the directory instead: a program working through many
+    /// names of one directory (unlinking, stat-ing, opening them) then pays one
+    /// READDIRPLUS, which caches every name with its handle and attributes, rather
+    /// than a LOOKUP per name, as libnfs or Linux would. A directory this mount
+    /// only creates names in finds nothing new in its listing and is listed once;
+    /// one changed by others is listed again only after twice as many misses each
+    /// time, and only if the last listing answered some lookup, so the extra
+    /// cost stays a small fraction of the LOOKUPs.
+    pub fn miss(&self) -> bool {
+        let mut entries = self.entries.lock();
+        entries.misses = entries.misses.saturating_add(1);
+        let due = LIST_AFTER_MISSES.saturating_mul(1 << entries.listings.min(16));
+        let useful = entries.listings == 0 || entries.hits > 0;
+        if entries.misses <= due || !useful || entries.children.len() >= MAX_ENTRIES {
+            return false;
+        }
+        entries.misses = 0;
+        entries.hits = 0;
+        entries.listings += 1;
+        true
     }
 
     /// Counts of changes seen, for listings buffered across calls.

@@ -54,6 +54,9 @@ pub struct NfsNode {
     pub data: Option<Uncommitted>,
     /// Open files of this node (for silly rename).
     pub opens: AtomicUsize,
+    /// Where the mount's keep-alive ring last took this node (its position plus
+    /// one; zero: never), see [`MountState::keep`].
+    pub kept: AtomicUsize,
     /// Set while the file lives on under a silly-rename name.
     pub silly: Mutex<Option<SillyName>>,
     /// Symlinks only: the target, once read (a symlink's target never changes).
@@ -84,6 +87,7 @@ impl NfsNode {
             }),
             data: (file_type == FileType::Regular).then(Uncommitted::default),
             opens: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
             silly: Mutex::new(None),
             link_target: OnceLock::new(),
             state,
@@ -143,6 +147,12 @@ impl NfsNode {
                 dir.lookup.clear();
             }
         }
+    }
+
+    /// The attributes a LOOKUP or CREATE just brought for the operation in
+    /// progress, once (see [`AttrCache::take_just_fetched`]).
+    pub fn just_fetched(&self) -> Option<Attr> {
+        self.attrs.take_just_fetched(self.state.next_seq())
     }
 
     /// Takes in optional post-op attributes.
@@ -212,10 +222,14 @@ impl Vnode for NfsNode {
     }
 
     async fn getattr(&self) -> Result<Attr> {
+        // Size and times must include this mount's background writes.
+        self.drain_writes().await;
         self.attributes().await
     }
 
     async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
+        // A background write landing later would undo a truncation or set times.
+        self.drain_writes().await;
         self.set_attributes(changes).await
     }
 
@@ -310,9 +324,12 @@ impl Vnode for NfsNode {
             return Err(Errno::EINVAL.with(format!("open of {}", self.what())));
         }
         // Close-to-open consistency: every open asks the server, so a change made
-        // by another client before it closed is seen now. No file data is cached
-        // here, so there is nothing else to drop.
-        self.fetch_attributes().await?;
+        // by another client before it closed is seen now. A LOOKUP or CREATE made
+        // for this very open has just asked (see `AttrCache::take_just_fetched`).
+        // No file data is cached here, so there is nothing else to drop.
+        if self.just_fetched().is_none() {
+            self.fetch_attributes().await?;
+        }
         Ok(Arc::new(NfsFile::new(self.arc()?, flags)))
     }
 

@@ -14,7 +14,10 @@ impl NfsNode {
     ///
     /// Errors: `ESTALE` (gone on the server), `EIO`.
     pub async fn attributes(&self) -> Result<Attr> {
-        match self.attrs.fresh() {
+        // The mark is taken even when the cache answers: it belongs to the one
+        // operation the LOOKUP or CREATE was made for.
+        let just_fetched = self.just_fetched();
+        match self.attrs.fresh().or(just_fetched) {
             Some(attr) => Ok(self.adjusted(attr)),
             None => self.fetch_attributes().await,
         }

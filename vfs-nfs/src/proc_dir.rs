@@ -11,11 +11,11 @@ use crate::lookup_cache::Child;
 use crate::node::{as_nfs_node, NfsNode};
 use crate::proc_attr::fattr_of;
 use nfs3_types::nfs3::{
-    createhow3, createverf3, diropargs3, fattr3, filename3, nfs_fh3, nfspath3, nfsstat3,
-    post_op_attr, post_op_fh3, set_atime, set_mtime, symlinkdata3, wcc_data, CREATE3args,
-    CREATE3res, LINK3args, LINK3res, LOOKUP3args, LOOKUP3res, MKDIR3args, MKDIR3res, Nfs3Option,
-    Nfs3Result, READLINK3args, READLINK3res, REMOVE3args, REMOVE3res, RENAME3args, RENAME3res,
-    RMDIR3args, RMDIR3res, SYMLINK3args, SYMLINK3res, NFS_PROGRAM,
+    createhow3, diropargs3, fattr3, filename3, nfs_fh3, nfspath3, nfsstat3, post_op_attr,
+    post_op_fh3, symlinkdata3, wcc_data, CREATE3args, CREATE3res, LINK3args, LINK3res, LOOKUP3args,
+    LOOKUP3res, MKDIR3args, MKDIR3res, Nfs3Option, Nfs3Result, READLINK3args, READLINK3res,
+    REMOVE3args, REMOVE3res, RENAME3args, RENAME3res, RMDIR3args, RMDIR3res, SYMLINK3args,
+    SYMLINK3res, NFS_PROGRAM,
 };
 use nfs3_types::xdr_codec::Opaque;
 use std::sync::atomic::Ordering;
@@ -31,8 +31,17 @@ fn dirop<'a>(dir: &nfs_fh3, name: &'a [u8]) -> diropargs3<'a> {
 }
 
 impl NfsNode {
-    /// The child `name` of this directory: from the lookup cache when the
-    /// directory is unchanged, else LOOKUP.
+    /// The child `name` of this directory: from the lookup cache while the
+    /// directory's attributes are fresh, else LOOKUP.
+    ///
+    /// An entry is only as good as the directory's attributes (Linux's dentry
+    /// revalidation). When they have expired, a LOOKUP of the name revalidates
+    /// both at the price of the GETATTR it replaces: its reply carries the
+    /// directory's attributes (a change drops the whole cache) and the child's,
+    /// fresh enough for the `stat` or `open` that asked (with `noac`, a `stat` is
+    /// then one call, not a GETATTR of the directory and one of the file). After
+    /// many LOOKUPs in one directory, a miss lists it instead (see
+    /// [`crate::lookup_cache::LookupCache::miss`]).
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ESTALE`, `EIO`.
     pub async fn lookup_child(&self, name: &Name) -> Result<Arc<NfsNode>> {
@@ -40,14 +49,15 @@ impl NfsNode {
         if self.state.is_hidden(&self.fh, name) {
             return Err(Errno::ENOENT.with(format!("'{name}' was unlinked while open")));
         }
-        if dir.lookup.get(name).is_some() {
-            // An entry is as good as the directory's attributes: revalidate those
-            // first (Linux's dentry revalidation); a change drops the cache.
-            if self.attrs.fresh().is_none() {
-                self.fetch_attributes().await?;
-            }
-            if let Some(child) = dir.lookup.get(name) {
+        if self.attrs.fresh().is_some() {
+            if let Some(child) = dir.lookup.find(name) {
                 return Ok(self.materialize(child));
+            }
+            // Boxed: a listing entry without attributes is typed by a lookup.
+            if dir.lookup.miss() && Box::pin(self.prime_by_listing()).await? {
+                if let Some(child) = dir.lookup.find(name) {
+                    return Ok(self.materialize(child));
+                }
             }
         }
         self.lookup_rpc(name.as_bytes()).await
@@ -106,10 +116,21 @@ impl NfsNode {
                 if let (Ok(name), Some(dir)) = (Name::new(name), &self.dir) {
                     dir.lookup.learn(&name, child(&ok.object, &fattr, seq));
                 }
-                Ok(self.state.node(ok.object, &fattr, seq))
+                let node = self.state.node(ok.object, &fattr, seq);
+                node.attrs.mark_just_fetched(seq);
+                Ok(node)
             }
             Nfs3Result::Err((status, fail)) => {
                 self.absorb_post_op(&fail.dir_attributes, seq);
+                if let (nfsstat3::NFS3ERR_NOENT, Ok(name), Some(dir)) =
+                    (status, Name::new(name), &self.dir)
+                {
+                    // Gone, though the directory's attributes may not show it yet
+                    // (a server with coarse timestamps).
+                    if dir.lookup.get(&name).is_some() {
+                        dir.lookup.removed(&name);
+                    }
+                }
                 Err(self.fail(
                     status,
                     "LOOKUP",
@@ -140,7 +161,10 @@ impl NfsNode {
         if let Some(dir) = &self.dir {
             dir.lookup.added(name, child(&fh, &fattr, seq));
         }
-        Ok(self.state.node(fh, &fattr, seq))
+        let node = self.state.node(fh, &fattr, seq);
+        // The `open` that usually follows a create need not ask again.
+        node.attrs.mark_just_fetched(seq);
+        Ok(node)
     }
 
     /// Takes in the WCC data of a call on this directory that failed with
@@ -155,13 +179,15 @@ impl NfsNode {
 
     /// Creates regular file `name` as [`vfs_core::Vnode::create`] describes.
     ///
-    /// EXCLUSIVE is what Linux sends for `O_EXCL` and the namespace always asks for
-    /// an exclusive create: it is safe to send again after a lost reply (the
-    /// verifier makes the server answer the retry with the file it made), which
-    /// GUARDED is not. EXCLUSIVE carries no attributes, so a SETATTR follows with
-    /// the mode (and owner, if not the caller's), and resets the times the server
-    /// used to store the verifier. A server refusing EXCLUSIVE gets GUARDED, which
-    /// carries the attributes itself.
+    /// One GUARDED CREATE carrying the mode (and owner, if not the caller's), so
+    /// the new file costs one call; its reply's handle and attributes make the
+    /// node, and the `open` that follows needs no GETATTR. Linux and libnfs send
+    /// GUARDED or UNCHECKED too; EXCLUSIVE, which a lost reply could safely be
+    /// sent again for, needs a SETATTR after it for the mode and times. The price:
+    /// when a connection breaks after the server made the file but before its
+    /// reply came, the CREATE sent again finds the file and reports `EEXIST`
+    /// (the namespace then opens the existing file unless `O_EXCL` was asked),
+    /// as a REMOVE or RENAME sent again reports what was already done.
     ///
     /// Errors: `EEXIST`, `ENOENT`, `ENOSPC`, `EDQUOT`, `EIO`.
     pub async fn create_file(
@@ -179,53 +205,28 @@ impl NfsNode {
             }
         }
         let url = &self.state.url;
-        let sattr = new_node_sattr(attrs, url.uid, url.gid);
-        loop {
-            let use_exclusive = self.state.exclusive_create.load(Ordering::Relaxed);
-            let how = if use_exclusive {
-                createhow3::EXCLUSIVE(createverf3(self.state.unique().to_be_bytes()))
-            } else {
-                createhow3::GUARDED(sattr.clone())
-            };
-            let seq = self.state.begin();
-            let args = CREATE3args {
-                where_: dirop(&self.fh, name.as_bytes()),
-                how,
-            };
-            let reply: CREATE3res = self
-                .state
-                .client
-                .call(NFS_PROGRAM::NFSPROC3_CREATE, &args)
-                .await?;
-            match reply {
-                Nfs3Result::Ok(ok) => {
-                    self.absorb_dir_wcc(&ok.dir_wcc, seq);
-                    let node = self.created(name, ok.obj, ok.obj_attributes, seq).await?;
-                    if use_exclusive {
-                        let mut initial = sattr.clone();
-                        initial.atime = set_atime::SET_TO_SERVER_TIME;
-                        initial.mtime = set_mtime::SET_TO_SERVER_TIME;
-                        if let Err(e) = node.set_sattr(initial).await {
-                            // Do not leave a file with the verifier for times and
-                            // no mode behind.
-                            let _ = self.remove_rpc(name).await;
-                            return Err(e);
-                        }
-                    }
-                    return Ok(node);
+        let seq = self.state.begin();
+        let args = CREATE3args {
+            where_: dirop(&self.fh, name.as_bytes()),
+            how: createhow3::GUARDED(new_node_sattr(attrs, url.uid, url.gid)),
+        };
+        let reply: CREATE3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_CREATE, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                self.created(name, ok.obj, ok.obj_attributes, seq).await
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.dir_wcc, status, name, seq);
+                if status == nfsstat3::NFS3ERR_EXIST && !exclusive {
+                    // Lost a race with another creator: the file is there.
+                    return self.lookup_child(name).await;
                 }
-                Nfs3Result::Err((nfsstat3::NFS3ERR_NOTSUPP, fail)) if use_exclusive => {
-                    self.absorb_dir_wcc(&fail.dir_wcc, seq);
-                    self.state.exclusive_create.store(false, Ordering::Relaxed);
-                }
-                Nfs3Result::Err((status, fail)) => {
-                    self.failed_on(&fail.dir_wcc, status, name, seq);
-                    if status == nfsstat3::NFS3ERR_EXIST && !exclusive {
-                        // Lost a race with another creator: the file is there.
-                        return self.lookup_child(name).await;
-                    }
-                    return Err(self.fail(status, "CREATE", format_args!("'{name}'")));
-                }
+                Err(self.fail(status, "CREATE", format_args!("'{name}'")))
             }
         }
     }

@@ -1,22 +1,28 @@
 //! READ, WRITE and COMMIT.
 //!
 //! A large read or write is cut into `rsize`/`wsize` pieces sent concurrently (the
-//! transport pipelines them on one connection), at most [`IN_FLIGHT`] per call. A
-//! READ reply's data is copied straight from the reply record into the caller's
-//! buffer. Writes are UNSTABLE (FILE_SYNC/DATA_SYNC for `O_SYNC`/`O_DSYNC` opens)
-//! and kept until committed (see `writes`).
+//! transport pipelines them), at most [`IN_FLIGHT`] per call. A READ reply's data
+//! stays in its reply record ([`ReadData`]) until it is copied into the caller's
+//! buffer: the only copy on the way. Writes are UNSTABLE (FILE_SYNC/DATA_SYNC for
+//! `O_SYNC`/`O_DSYNC` opens) and kept until committed (see `writes`); UNSTABLE
+//! ones go in the background (`write_behind`). Each piece is copied once, into the
+//! buffer both sent (as the call's payload) and kept.
 
+use crate::buffers::Buffer;
 use crate::node::NfsNode;
-use crate::writes::{MAX_UNCOMMITTED, UNSURE};
+use crate::rpc::{Payload, Reply};
+use crate::writes::{Uncommitted, UNSURE};
 use futures::stream::{self, StreamExt};
 use nfs3_types::nfs3::{
-    nfsstat3, post_op_attr, stable_how, writeverf3, COMMIT3args, COMMIT3res, Nfs3Result, READ3args,
-    READ3resfail, WRITE3args, WRITE3res, NFS_PROGRAM,
+    nfs_fh3, nfsstat3, post_op_attr, stable_how, writeverf3, COMMIT3args, COMMIT3res, Nfs3Option,
+    Nfs3Result, READ3args, READ3resfail, WRITE3res, NFS_PROGRAM,
 };
-use nfs3_types::xdr_codec::{Opaque, Unpack};
+use nfs3_types::xdr_codec::{Pack, Unpack};
 use std::io::Cursor;
+use std::ops::Range;
 use std::sync::atomic::Ordering;
-use vfs_core::{Errno, Result};
+use std::sync::Arc;
+use vfs_core::{Errno, Result, Timespec};
 
 /// Pieces of one read or write in flight at once.
 pub const IN_FLIGHT: usize = 16;
@@ -25,7 +31,78 @@ pub const IN_FLIGHT: usize = 16;
 /// up.
 const COMMIT_ROUNDS: usize = 5;
 
+/// The data of one READ, left in its reply record.
+pub struct ReadData {
+    reply: Reply,
+    data: Range<usize>,
+    /// The server said the data ends at end of file.
+    pub eof: bool,
+    /// The file's change key in the reply's attributes, if it had them.
+    pub key: Option<DataKey>,
+}
+
+impl ReadData {
+    /// The bytes read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.reply.record[self.data.clone()]
+    }
+}
+
+/// What tells whether a file's data may have changed: size, mtime and ctime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataKey {
+    size: u64,
+    mtime: Timespec,
+    ctime: Timespec,
+}
+
+impl DataKey {
+    /// The file size the key was taken with.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// The arguments of a WRITE up to the length of its data, which follows as the
+/// call's payload.
+struct WriteHead<'a> {
+    file: &'a nfs_fh3,
+    offset: u64,
+    count: u32,
+    stable: stable_how,
+}
+
+impl Pack for WriteHead<'_> {
+    fn packed_size(&self) -> usize {
+        self.file.packed_size() + 8 + 4 + 4 + 4
+    }
+
+    fn pack(&self, out: &mut impl std::io::Write) -> nfs3_types::xdr_codec::Result<usize> {
+        Ok(self.file.pack(out)?
+            + self.offset.pack(out)?
+            + self.count.pack(out)?
+            + self.stable.pack(out)?
+            + self.count.pack(out)?)
+    }
+}
+
 impl NfsNode {
+    /// The uncommitted-write state of this regular file.
+    pub fn kept(&self) -> Result<&Uncommitted> {
+        self.data
+            .as_ref()
+            .ok_or_else(|| Errno::EINVAL.with(format!("write to {}", self.what())))
+    }
+
+    /// The change key of the attributes cached now, if any.
+    pub fn data_key(&self) -> Option<DataKey> {
+        self.attrs.last().map(|attr| DataKey {
+            size: attr.size,
+            mtime: attr.mtime,
+            ctime: attr.ctime,
+        })
+    }
+
     /// Reads up to `buf.len()` bytes at `offset`; fewer only at end of file.
     ///
     /// Errors: `ESTALE`, `EIO`.
@@ -70,20 +147,20 @@ impl NfsNode {
     async fn read_full(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let (n, eof) = self
-                .read_piece(offset + done as u64, &mut buf[done..])
-                .await?;
+            let count = u32::try_from(buf.len() - done).unwrap_or(u32::MAX);
+            let read = self.read_rpc(offset + done as u64, count).await?;
+            let n = read.bytes().len();
+            buf[done..done + n].copy_from_slice(read.bytes());
             done += n;
-            if eof || n == 0 {
+            if read.eof || n == 0 {
                 break;
             }
         }
         Ok(done)
     }
 
-    /// One READ into `buf` (at most its length); returns the count and EOF.
-    async fn read_piece(&self, offset: u64, buf: &mut [u8]) -> Result<(usize, bool)> {
-        let count = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+    /// One READ of at most `count` bytes at `offset`, its data left in the reply.
+    pub async fn read_rpc(&self, offset: u64, count: u32) -> Result<ReadData> {
         let args = READ3args {
             file: self.fh.clone(),
             offset,
@@ -112,27 +189,40 @@ impl NfsNode {
         let (_count, _) = u32::unpack(&mut cursor).map_err(unpack_err)?;
         let (eof, _) = bool::unpack(&mut cursor).map_err(unpack_err)?;
         let (length, _) = u32::unpack(&mut cursor).map_err(unpack_err)?;
-        let start = cursor.position() as usize;
+        let start = reply.start + cursor.position() as usize;
         let length = length as usize;
-        if length > buf.len() {
+        if length > count as usize {
             return Err(garbled(format!("{length} bytes for {count} asked")));
         }
-        let data = body
-            .get(start..start + length)
-            .ok_or_else(|| garbled(format!("{length} bytes announced, fewer sent")))?;
-        buf[..length].copy_from_slice(data);
+        if reply.record.len() < start + length {
+            return Err(garbled(format!("{length} bytes announced, fewer sent")));
+        }
         self.absorb_post_op(&attrs, seq);
-        Ok((length, eof))
+        let key = match &attrs {
+            Nfs3Option::Some(fattr) => Some(DataKey {
+                size: fattr.size,
+                mtime: crate::attr::timespec_of(fattr.mtime),
+                ctime: crate::attr::timespec_of(fattr.ctime),
+            }),
+            Nfs3Option::None => None,
+        };
+        Ok(ReadData {
+            reply,
+            data: start..start + length,
+            eof,
+            key,
+        })
     }
 
     /// Writes `data` at `offset` with `stable`; returns how many bytes were
-    /// written (all unless an error stopped it part way).
+    /// written (all unless an error stopped it part way). UNSTABLE writes return
+    /// once queued ([`NfsNode::write_behind`]), except on a server without holes,
+    /// whose pieces must land in order.
     ///
-    /// Errors: `ENOSPC`, `EDQUOT`, `EFBIG`, `ESTALE`, `EIO`.
+    /// Errors: `ENOSPC`, `EDQUOT`, `EFBIG`, `ESTALE`, `EIO` (of this write or,
+    /// for UNSTABLE ones, of an earlier one not yet reported).
     pub async fn write(&self, offset: u64, data: &[u8], stable: stable_how) -> Result<usize> {
-        let Some(kept) = &self.data else {
-            return Err(Errno::EINVAL.with(format!("write to {}", self.what())));
-        };
+        let kept = self.kept()?;
         let max = self.state.limits.maxfilesize;
         if offset >= max && !data.is_empty() {
             return Err(Errno::EFBIG.with(format!(
@@ -140,11 +230,35 @@ impl NfsNode {
             )));
         }
         let data = &data[..data.len().min((max - offset.min(max)) as usize)];
-        let wsize = self.state.limits.wsize as usize;
+        let no_holes = self.state.no_holes.load(Ordering::Relaxed);
+        if stable == stable_how::UNSTABLE && !no_holes {
+            return self.write_behind(offset, data).await;
+        }
+        // Waits for background writes: this one must land after them.
+        self.drain_writes().await;
+        if let Some(error) = kept.behind.take_error() {
+            return Err(error);
+        }
+        kept.changed();
+        let written = self.write_now(offset, data, stable).await;
+        kept.changed();
+        written
+    }
+
+    /// Writes `data` at `offset` with `stable` and waits for the replies.
+    async fn write_now(&self, offset: u64, data: &[u8], stable: stable_how) -> Result<usize> {
+        let kept = self.kept()?;
+        let wsize = (self.state.limits.wsize as usize).max(1);
         let order = kept.order.read().await;
-        let mut pieces = Vec::with_capacity(data.len().div_ceil(wsize.max(1)));
-        for (i, piece) in data.chunks(wsize.max(1)).enumerate() {
-            pieces.push(self.write_kept(offset + (i * wsize) as u64, piece, stable, false));
+        let buffers: Vec<Arc<Buffer>> = data
+            .chunks(wsize)
+            .map(|piece| Arc::new(Buffer::copy_of(piece)))
+            .collect();
+        let mut pieces = Vec::with_capacity(buffers.len());
+        for (i, buffer) in buffers.iter().enumerate() {
+            let id = kept.next_id();
+            let at = offset + (i * wsize) as u64;
+            pieces.push(self.write_kept(id, at, buffer.clone(), 0..buffer.len(), stable));
         }
         // A server without holes must see the pieces in order: a later piece
         // arriving first would be past its end of file.
@@ -158,10 +272,12 @@ impl NfsNode {
         // Such a server refuses (INVAL) a piece that overtook the one before it; now
         // that every piece ahead has landed, those go again, in order, extending
         // the file only where this write itself starts past its end.
-        for (i, piece) in data.chunks(wsize.max(1)).enumerate() {
+        for (i, buffer) in buffers.iter().enumerate() {
             if matches!(&results[i], Err(e) if e.errno() == Errno::EINVAL) {
+                let at = offset + (i * wsize) as u64;
+                let id = kept.next_id();
                 results[i] = self
-                    .write_kept(offset + (i * wsize) as u64, piece, stable, true)
+                    .write_again(id, at, buffer.clone(), 0..buffer.len(), stable)
                     .await;
             }
         }
@@ -169,12 +285,12 @@ impl NfsNode {
         let mut total = 0;
         let mut weaker = false;
         let mut failure = None;
-        for (result, piece) in results.into_iter().zip(data.chunks(wsize.max(1))) {
+        for (result, buffer) in results.into_iter().zip(&buffers) {
             match result {
                 Ok((n, committed)) if failure.is_none() => {
                     total += n;
                     weaker |= committed == stable_how::UNSTABLE && stable != stable_how::UNSTABLE;
-                    if n < piece.len() {
+                    if n < buffer.len() {
                         failure = Some(Errno::EIO.with("short write"));
                     }
                 }
@@ -191,47 +307,60 @@ impl NfsNode {
         }
         // An O_SYNC write is durable when it returns, even if the server chose to
         // answer UNSTABLE; a large backlog is committed before it grows further.
-        if weaker || kept.bytes() > MAX_UNCOMMITTED {
-            self.commit().await?;
+        if weaker || kept.bytes() > crate::writes::MAX_UNCOMMITTED {
+            self.commit_kept().await?;
         }
         Ok(total)
     }
 
-    /// Writes `piece` at `at` and keeps it if the server answered UNSTABLE. With
-    /// `may_extend`, a refusal because `at` is past end of file (a server without
-    /// holes) extends the file with zeros and sends the piece again; only safe
-    /// when no earlier piece of the same write is still in flight, since the
-    /// extension sets the size.
-    async fn write_kept(
+    /// Writes `buffer[range]` at `at` (write number `id`) and keeps it if the
+    /// server answered UNSTABLE.
+    pub async fn write_kept(
         &self,
+        id: u64,
         at: u64,
-        piece: &[u8],
+        buffer: Arc<Buffer>,
+        range: Range<usize>,
         stable: stable_how,
-        may_extend: bool,
     ) -> Result<(usize, stable_how)> {
-        let kept = self
-            .data
-            .as_ref()
-            .ok_or_else(|| Errno::EINVAL.with(format!("write to {}", self.what())))?;
-        let id = kept.next_id();
-        let (n, committed, verf) = match self.write_full(at, piece, stable).await {
-            Err(e) if may_extend && e.errno() == Errno::EINVAL => {
-                if !self.extend_for(at).await? {
-                    return Err(e);
-                }
-                self.write_full(at, piece, stable).await?
-            }
-            other => other?,
-        };
+        let kept = self.kept()?;
+        let (n, committed, verf) = self.write_full(at, &buffer, range.clone(), stable).await?;
         if committed == stable_how::UNSTABLE {
-            kept.record(id, at, &piece[..n], verf);
+            kept.record(id, at, buffer, range.start..range.start + n, verf);
         }
         Ok((n, committed))
     }
 
+    /// Sends a write refused with INVAL again, once every piece before it landed;
+    /// a second refusal because `at` is past end of file (a server without holes)
+    /// extends the file with zeros and sends the piece a third time.
+    pub async fn write_again(
+        &self,
+        id: u64,
+        at: u64,
+        buffer: Arc<Buffer>,
+        range: Range<usize>,
+        stable: stable_how,
+    ) -> Result<(usize, stable_how)> {
+        let again = self
+            .write_kept(id, at, buffer.clone(), range.clone(), stable)
+            .await;
+        match again {
+            Err(e) if e.errno() == Errno::EINVAL => {
+                if !self.extend_for(at).await? {
+                    return Err(e);
+                }
+                self.write_kept(id, at, buffer, range, stable).await
+            }
+            other => other,
+        }
+    }
+
     /// After a write at `at` failed with INVAL: if `at` is past end of file, the
     /// server has no holes; extend the file with zeros by SETATTR (which such
-    /// servers do) so the write can be sent again. Returns whether it did.
+    /// servers do) so the write can be sent again. Returns whether it did. Only
+    /// safe when no earlier piece of the same write is still in flight, since the
+    /// extension sets the size.
     async fn extend_for(&self, at: u64) -> Result<bool> {
         let size = self.fetch_attributes().await?.size;
         if at <= size {
@@ -246,21 +375,27 @@ impl NfsNode {
         Ok(true)
     }
 
-    /// Writes all of `data` at `offset` (a server may take less than sent).
-    /// Returns the count, the weakest stability of the replies and their verifier
-    /// ([`UNSURE`] if they disagreed).
+    /// Writes all of `buffer[range]` at `offset` (a server may take less than
+    /// sent). Returns the count, the weakest stability of the replies and their
+    /// verifier ([`UNSURE`] if they disagreed).
     async fn write_full(
         &self,
         offset: u64,
-        data: &[u8],
+        buffer: &Arc<Buffer>,
+        range: Range<usize>,
         stable: stable_how,
     ) -> Result<(usize, stable_how, writeverf3)> {
         let mut done = 0;
         let mut committed = stable_how::FILE_SYNC;
         let mut verf = None;
-        while done < data.len() {
+        let len = range.len();
+        while done < len {
+            let payload = Payload {
+                data: buffer.clone(),
+                range: range.start + done..range.end,
+            };
             let (n, how, this) = self
-                .write_piece(offset + done as u64, &data[done..], stable)
+                .write_piece(offset + done as u64, payload, stable)
                 .await?;
             if n == 0 {
                 return Err(Errno::EIO.with(format!(
@@ -269,7 +404,7 @@ impl NfsNode {
                     self.what()
                 )));
             }
-            done += n.min(data.len() - done);
+            done += n.min(len - done);
             committed = weakest(committed, how);
             verf = match verf {
                 None => Some(this),
@@ -280,26 +415,26 @@ impl NfsNode {
         Ok((done, committed, verf.unwrap_or(UNSURE)))
     }
 
-    /// One WRITE.
+    /// One WRITE of `payload`.
     async fn write_piece(
         &self,
         offset: u64,
-        data: &[u8],
+        mut payload: Payload,
         stable: stable_how,
     ) -> Result<(usize, stable_how, writeverf3)> {
-        let count = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        let args = WRITE3args {
-            file: self.fh.clone(),
+        let count = u32::try_from(payload.range.len()).unwrap_or(u32::MAX);
+        payload.range.end = payload.range.start + count as usize;
+        let head = WriteHead {
+            file: &self.fh,
             offset,
             count,
             stable,
-            data: Opaque::borrowed(&data[..count as usize]),
         };
         let seq = self.state.begin();
         let reply: WRITE3res = self
             .state
             .client
-            .call(NFS_PROGRAM::NFSPROC3_WRITE, &args)
+            .call_with_payload(NFS_PROGRAM::NFSPROC3_WRITE, &head, payload)
             .await?;
         match reply {
             Nfs3Result::Ok(ok) => {
@@ -317,17 +452,31 @@ impl NfsNode {
         }
     }
 
-    /// Makes every write of this file so far stable: COMMIT, and when the server
-    /// lost some (its verifier changed), send them again and commit again.
+    /// Makes every write of this file so far stable: waits for the WRITEs in
+    /// flight, then COMMITs (see [`NfsNode::commit_kept`]). A background WRITE
+    /// that failed and was not reported yet is reported here.
     ///
     /// Errors: `ENOSPC`, `EDQUOT`, `ESTALE`, `EIO`.
     pub async fn commit(&self) -> Result<()> {
         let Some(kept) = &self.data else {
             return Ok(());
         };
-        if kept.is_empty() {
-            return Ok(());
+        self.drain_writes().await;
+        let failed = kept.behind.take_error();
+        let committed = self.commit_kept().await;
+        match failed {
+            Some(error) => Err(error),
+            None => committed,
         }
+    }
+
+    /// Makes the writes kept now stable: COMMIT, and when the server lost some
+    /// (its verifier changed), send them again and commit again. WRITEs still in
+    /// flight are not waited for.
+    ///
+    /// Errors: `ENOSPC`, `EDQUOT`, `ESTALE`, `EIO`.
+    pub async fn commit_kept(&self) -> Result<()> {
+        let kept = self.kept()?;
         let _one_round_at_a_time = kept.committing.lock().await;
         for _ in 0..COMMIT_ROUNDS {
             let covered = kept.snapshot();
@@ -343,7 +492,12 @@ impl NfsNode {
             let _exclusive = kept.order.write().await;
             for write in kept.all() {
                 let (_, how, verf) = self
-                    .write_full(write.offset, &write.data, stable_how::UNSTABLE)
+                    .write_full(
+                        write.offset,
+                        &write.buffer,
+                        write.range.clone(),
+                        stable_how::UNSTABLE,
+                    )
                     .await?;
                 let verf = if how == stable_how::UNSTABLE {
                     verf

@@ -21,8 +21,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use vfs_core::{DirEntry, DirPage, Errno, Name, Result};
 
-/// The most bytes asked of one READDIRPLUS reply.
-const MAX_REPLY: u32 = 128 * 1024;
+/// The most bytes asked of one READDIRPLUS reply (at most `rsize`): a 2,000-entry
+/// directory with attributes and handles (about 170 bytes an entry) comes in one
+/// round trip, as Linux asks for (its `dtsize` is up to 1 MiB).
+const MAX_REPLY: u32 = 1024 * 1024;
 
 /// Most pages in a row without a listable entry before the server is deemed to be
 /// going round in circles.
@@ -110,6 +112,31 @@ impl NfsNode {
             "READDIR of {} returned {MAX_EMPTY_PAGES} pages without an entry",
             self.what()
         )))
+    }
+
+    /// Lists this directory from its start in one READDIRPLUS reply to fill the
+    /// lookup and attribute caches (see [`crate::lookup_cache::LookupCache::miss`]);
+    /// the entries themselves are not kept. Returns false when nothing was
+    /// learned: the server has no READDIRPLUS, or the directory's attributes were
+    /// not fresh after the reply (the entries are then not to be trusted).
+    ///
+    /// Errors: as [`NfsNode::list`].
+    pub async fn prime_by_listing(&self) -> Result<bool> {
+        if !self.state.readdirplus.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        // A caller listing page by page keeps its cookie verifier: this call
+        // starts at cookie 0 and leaves the listing state alone.
+        let kept = self.dir_state()?.listing.lock().verf;
+        let fetched = self.fetch_plus(0, cookieverf3::default()).await;
+        self.dir_state()?.listing.lock().verf = kept;
+        match fetched? {
+            Some(_) => Ok(self.attrs.fresh().is_some()),
+            None => {
+                self.state.readdirplus.store(false, Ordering::Relaxed);
+                Ok(false)
+            }
+        }
     }
 
     /// The next page from the entries kept from the last reply, if they continue
@@ -213,7 +240,10 @@ impl NfsNode {
             dir: self.fh.clone(),
             cookie,
             cookieverf: verf,
-            dircount: limits.dtpref.clamp(1024, maxcount),
+            // The names and cookies alone never limit the reply before its full
+            // size does: the server's preferred `dtpref` (16 KiB on ganesha, about
+            // 450 names) would cut a listing into many round trips.
+            dircount: maxcount,
             maxcount,
         };
         let seq = self.state.begin();

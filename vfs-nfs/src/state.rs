@@ -61,8 +61,6 @@ pub struct MountState {
     pub limits: Limits,
     /// What is declared.
     pub caps: Capabilities,
-    /// The server accepts EXCLUSIVE creates (cleared on its first NOTSUPP).
-    pub exclusive_create: AtomicBool,
     /// The server does READDIRPLUS (cleared on its first NOTSUPP).
     pub readdirplus: AtomicBool,
     /// The server refuses writes past end of file (nfs3_server's memfs answers
@@ -104,7 +102,6 @@ impl MountState {
             origin,
             limits,
             caps,
-            exclusive_create: AtomicBool::new(true),
             readdirplus: AtomicBool::new(true),
             no_holes: AtomicBool::new(false),
             hidden: Mutex::new(HashSet::new()),
@@ -123,8 +120,14 @@ impl MountState {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A number unique within this mount and unlikely to repeat across mounts (the
-    /// EXCLUSIVE create verifier, silly-rename names).
+    /// The sequence number the next call will get: with the number of a call,
+    /// tells whether any call began after it.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed)
+    }
+
+    /// A number unique within this mount and unlikely to repeat across mounts
+    /// (silly-rename names).
     pub fn unique(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
@@ -215,16 +218,26 @@ impl MountState {
         }
     }
 
-    /// Keeps `node` alive for a while.
+    /// Keeps `node` alive for a while. A node already in the newer half of the
+    /// ring stays where it is: re-adding it on every use would let a path walk,
+    /// which uses its directories again and again, push out nodes a listing just
+    /// primed (a stat loop over a 2,000-entry directory evicted the last-listed
+    /// third before reaching them, so each cost a GETATTR).
     pub fn keep(&self, node: &Arc<NfsNode>) {
         let mut keep = self.keep.lock();
         let (next, ring) = &mut *keep;
+        let ticket = node.kept.load(Ordering::Relaxed);
+        if ticket != 0 && next.wrapping_add(1).wrapping_sub(ticket) <= KEEP_ALIVE / 2 {
+            return;
+        }
         if ring.len() < KEEP_ALIVE {
             ring.push(Some(node.clone()));
         } else {
             ring[*next % KEEP_ALIVE] = Some(node.clone());
         }
         *next = next.wrapping_add(1);
+        // The ticket is the position plus one, so zero means "never kept".
+        node.kept.store(*next, Ordering::Relaxed);
     }
 
     /// Lets go of the recently used nodes (at unmount: they hold this state, so

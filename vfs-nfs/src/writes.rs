@@ -7,13 +7,25 @@
 //! verifier it confirms; the others are sent again (oldest first) and committed
 //! again. Nothing that `fsync` or `close` acknowledged is lost. The data is kept per
 //! file, not per open, because COMMIT is per file. Memory is bounded: past
-//! [`MAX_UNCOMMITTED`] bytes the writer commits early.
+//! [`COMMIT_AT`] bytes a COMMIT starts in the background, past [`MAX_UNCOMMITTED`]
+//! the writer waits for one. The buffer kept is the one the WRITE sent, so keeping
+//! costs no copy.
 
+use crate::buffers::Buffer;
+use crate::write_behind::WriteBehind;
 use nfs3_types::nfs3::writeverf3;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-/// Uncommitted bytes of one file after which a write commits before returning.
-pub const MAX_UNCOMMITTED: usize = 64 << 20;
+/// Uncommitted bytes of one file after which a COMMIT starts in the background:
+/// small enough that streaming stays far below the process's memory bound, large
+/// enough that COMMITs are a small share of the calls.
+pub const COMMIT_AT: usize = 8 << 20;
+
+/// Uncommitted bytes of one file after which a write waits for a COMMIT before
+/// returning (the background one could not keep up).
+pub const MAX_UNCOMMITTED: usize = 16 << 20;
 
 /// A verifier no server sends for a write whose pieces came back with different
 /// verifiers (the server restarted while it was sent): it never matches a COMMIT,
@@ -27,8 +39,10 @@ pub struct Pending {
     pub id: u64,
     /// Where it went.
     pub offset: u64,
-    /// What it wrote.
-    pub data: std::sync::Arc<[u8]>,
+    /// What it wrote: `buffer[range]`.
+    pub buffer: Arc<Buffer>,
+    /// The part of `buffer` written.
+    pub range: std::ops::Range<usize>,
     /// The verifier its WRITE returned.
     pub verf: writeverf3,
 }
@@ -40,10 +54,17 @@ struct Writes {
     next_id: u64,
 }
 
-/// The uncommitted writes of one file and the locks ordering writes and commits.
+/// The uncommitted writes of one file, the writes still in flight, and the locks
+/// ordering writes and commits.
 #[derive(Default)]
 pub struct Uncommitted {
     writes: Mutex<Writes>,
+    /// WRITEs sent in the background and their failures.
+    pub behind: WriteBehind,
+    /// Counts every start and end of a write to the file by this mount. Readahead
+    /// data is served only while the count is what it was when its READ was sent:
+    /// otherwise a write of this mount may have overlapped it.
+    changes: AtomicU64,
     /// Writers hold it shared; resending after a verifier change holds it
     /// exclusively, so no newer write lands between resent older ones.
     pub order: tokio::sync::RwLock<()>,
@@ -59,14 +80,22 @@ impl Uncommitted {
         writes.next_id
     }
 
-    /// Keeps a write the server acknowledged as UNSTABLE.
-    pub fn record(&self, id: u64, offset: u64, data: &[u8], verf: writeverf3) {
+    /// Keeps a write of `buffer[range]` the server acknowledged as UNSTABLE.
+    pub fn record(
+        &self,
+        id: u64,
+        offset: u64,
+        buffer: Arc<Buffer>,
+        range: std::ops::Range<usize>,
+        verf: writeverf3,
+    ) {
         let mut writes = self.writes.lock();
-        writes.bytes += data.len();
+        writes.bytes += range.len();
         writes.pending.push(Pending {
             id,
             offset,
-            data: data.into(),
+            buffer,
+            range,
             verf,
         });
     }
@@ -76,9 +105,20 @@ impl Uncommitted {
         self.writes.lock().bytes
     }
 
-    /// True when nothing is kept.
+    /// True when nothing is kept, in flight, or failed unreported: nothing for a
+    /// COMMIT to do or report.
     pub fn is_empty(&self) -> bool {
-        self.writes.lock().pending.is_empty()
+        self.writes.lock().pending.is_empty() && self.behind.is_idle()
+    }
+
+    /// Notes that a write of this mount starts or ends (see `changes`).
+    pub fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The count of write starts and ends so far.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// The ids of every write kept now: what a COMMIT sent now covers.
@@ -98,7 +138,7 @@ impl Uncommitted {
                 return true;
             }
             if w.verf == verf {
-                freed += w.data.len();
+                freed += w.range.len();
                 false
             } else {
                 lost = true;
@@ -128,17 +168,21 @@ impl Uncommitted {
 mod tests {
     use super::*;
 
+    fn buf(data: &[u8]) -> Arc<Buffer> {
+        Arc::new(Buffer::copy_of(data))
+    }
+
     #[test]
     fn commit_lets_go_of_confirmed_writes_only() {
         let kept = Uncommitted::default();
         let (old, new) = (writeverf3([1; 8]), writeverf3([2; 8]));
         let first = kept.next_id();
-        kept.record(first, 0, b"aaaa", old);
+        kept.record(first, 0, buf(b"aaaa"), 0..4, old);
         let second = kept.next_id();
-        kept.record(second, 4, b"bb", new);
+        kept.record(second, 4, buf(b"xbb"), 1..3, new);
         let covered = kept.snapshot();
         let third = kept.next_id();
-        kept.record(third, 6, b"c", new);
+        kept.record(third, 6, buf(b"c"), 0..1, new);
         assert_eq!(kept.bytes(), 7);
         // The server restarted between the first and second write.
         assert!(kept.settle(&covered, new));

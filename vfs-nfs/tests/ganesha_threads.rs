@@ -1,5 +1,6 @@
-//! Many threads on one mount of nfs-ganesha: one connection carries them all, and
-//! every byte lands where it was written.
+//! Many threads on one mount of nfs-ganesha: the mount's connection set
+//! (`vfs_nfs::rpc::CONNECTIONS` connections) carries them all, and every byte
+//! lands where it was written.
 //!
 //! This file holds one test so that its process opens no other NFS connection while
 //! the connections are counted.
@@ -74,7 +75,7 @@ fn meet_after(meet: &Barrier, work: impl FnOnce()) {
 }
 
 #[test]
-fn sixteen_writers_and_four_readers_share_one_connection() {
+fn sixteen_writers_and_four_readers_share_one_connection_set() {
     let dir = TestDir::new("threads");
     let nfs_port = vfs_nfs::NfsUrl::parse(server_url())
         .unwrap()
@@ -153,7 +154,7 @@ fn sixteen_writers_and_four_readers_share_one_connection() {
     }
     assert_eq!(
         during,
-        before + 1,
+        before + vfs_nfs::rpc::CONNECTIONS,
         "connections to port {nfs_port} with {} threads on one mount",
         WRITERS + READERS
     );

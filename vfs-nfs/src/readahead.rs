@@ -1,0 +1,194 @@
+//! Sequential readahead of one open file.
+//!
+//! A reader whose every read starts where the last one ended (the first at
+//! offset 0 counts) gets READs of the next [`AHEAD`] bytes sent before it asks,
+//! on the I/O threads, so the server and the network work while the application
+//! processes its buffer. A read anywhere else drops the window and goes to the
+//! server directly: random readers get no readahead and pay nothing for it.
+//!
+//! Readahead data is never stale:
+//!
+//! - The window belongs to one open (one [`crate::file::NfsFile`]), so a new open
+//!   starts empty: close-to-open holds as without readahead.
+//! - A piece is served only if no write of this mount to the file started or
+//!   ended since its READ was sent (the file's write count), and the file's size,
+//!   mtime and ctime cached now are those its READ reply carried, which a
+//!   truncation or any other change this mount has seen would have moved.
+//!   Otherwise the window is dropped and the read goes to the server.
+//! - Nothing is read ahead past the size last seen, so a file growing behind the
+//!   reader's back is read directly.
+//!
+//! Memory: at most `AHEAD` plus the reader's own request per open file, held in
+//! the reply records themselves; the data is copied once, into the caller's
+//! buffer.
+
+use crate::node::NfsNode;
+use crate::proc_io::ReadData;
+use crate::reactor;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use vfs_core::{Errno, Result};
+
+/// Bytes read ahead of a sequential reader's request.
+pub const AHEAD: usize = 4 << 20;
+
+type Pending = Pin<Box<dyn Future<Output = std::result::Result<Result<ReadData>, String>> + Send>>;
+
+/// A READ sent ahead, waited for or done.
+enum Piece {
+    Sent(Pending),
+    Done(Result<ReadData>),
+}
+
+/// One READ ahead of the reader.
+struct Chunk {
+    offset: u64,
+    /// Bytes already handed to the reader.
+    consumed: usize,
+    /// Bytes asked.
+    asked: usize,
+    /// The file's write count when the READ was sent.
+    changes: u64,
+    piece: Piece,
+}
+
+/// The readahead window of one open file.
+#[derive(Default)]
+pub struct Readahead {
+    window: tokio::sync::Mutex<Window>,
+}
+
+#[derive(Default)]
+struct Window {
+    /// Where a sequential reader reads next.
+    next: u64,
+    /// Contiguous READs from `next` on.
+    chunks: VecDeque<Chunk>,
+    /// Where the next READ ahead starts.
+    end: u64,
+}
+
+impl Window {
+    fn reset(&mut self, next: u64) {
+        self.chunks.clear();
+        self.next = next;
+        self.end = next;
+    }
+}
+
+impl Readahead {
+    /// Reads up to `buf.len()` bytes of `node` at `offset` (fewer only at end of
+    /// file), from the window when the reader is sequential.
+    ///
+    /// Errors: those of READ (`ESTALE`, `EIO`).
+    pub async fn read(&self, node: &Arc<NfsNode>, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let mut window = self.window.lock().await;
+        if offset != window.next || buf.is_empty() {
+            window.reset(u64::MAX);
+            drop(window);
+            let n = node.read(offset, buf).await?;
+            let mut window = self.window.lock().await;
+            window.reset(offset + n as u64);
+            return Ok(n);
+        }
+        let kept = node.kept()?;
+        top_up(&mut window, node, buf.len());
+        let mut done = 0;
+        let mut at_eof = false;
+        while done < buf.len() {
+            let position = offset + done as u64;
+            let Some(chunk) = window.chunks.front_mut() else {
+                break;
+            };
+            if chunk.offset + chunk.consumed as u64 != position {
+                window.reset(position);
+                break;
+            }
+            if let Piece::Sent(pending) = &mut chunk.piece {
+                let result = pending.await.unwrap_or_else(|e| Err(Errno::EIO.with(e)));
+                chunk.piece = Piece::Done(result);
+            }
+            let Piece::Done(Ok(read)) = &chunk.piece else {
+                // A failed READ ahead is not reported: the direct read below
+                // tries again and reports what it meets.
+                window.reset(position);
+                break;
+            };
+            let fresh = kept.changes() == chunk.changes
+                && read.key.is_some()
+                && read.key == node.data_key();
+            if !fresh {
+                window.reset(position);
+                break;
+            }
+            let data = &read.bytes()[chunk.consumed..];
+            let n = data.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&data[..n]);
+            done += n;
+            chunk.consumed += n;
+            if chunk.consumed == read.bytes().len() {
+                let short = read.bytes().len() < chunk.asked;
+                let eof = read.eof;
+                window.chunks.pop_front();
+                if eof {
+                    at_eof = true;
+                    break;
+                }
+                if short {
+                    window.reset(offset + done as u64);
+                    break;
+                }
+            }
+        }
+        if done < buf.len() && !at_eof {
+            // The window did not cover the request: the rest from the server.
+            let position = offset + done as u64;
+            match node.read(position, &mut buf[done..]).await {
+                Ok(n) => done += n,
+                Err(e) if done == 0 => {
+                    window.reset(offset);
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+            if window.chunks.is_empty() {
+                window.end = offset + done as u64;
+            }
+        }
+        window.next = offset + done as u64;
+        if window.end < window.next {
+            let next = window.next;
+            window.reset(next);
+        }
+        top_up(&mut window, node, 0);
+        Ok(done)
+    }
+}
+
+/// Sends `rsize` READs until the window reaches [`AHEAD`] bytes past the
+/// reader's next request of `want` bytes, but not past the size last seen.
+fn top_up(window: &mut Window, node: &Arc<NfsNode>, want: usize) {
+    let rsize = node.state.limits.rsize.max(1) as u64;
+    let Some(size) = node.data_key().map(|key| key.size()) else {
+        return;
+    };
+    let Ok(kept) = node.kept() else { return };
+    let limit = window.next + (want + AHEAD) as u64;
+    while window.end < limit && window.end < size {
+        let offset = window.end;
+        let count = rsize.min(size - offset);
+        let reader = node.clone();
+        let changes = kept.changes();
+        let pending = reactor::spawn(async move { reader.read_rpc(offset, count as u32).await });
+        window.chunks.push_back(Chunk {
+            offset,
+            consumed: 0,
+            asked: count as usize,
+            changes,
+            piece: Piece::Sent(Box::pin(pending)),
+        });
+        window.end += count;
+    }
+}

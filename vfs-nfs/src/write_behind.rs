@@ -1,0 +1,215 @@
+//! Write-behind: an UNSTABLE write returns once its data is copied and its WRITEs
+//! are queued; the WRITEs run on the I/O threads, at most [`WINDOW`] bytes of
+//! one file in flight at once.
+//!
+//! A streaming writer then keeps the server busy instead of waiting one round
+//! trip per call. What stays true:
+//!
+//! - Nothing is lost: a failed background WRITE is remembered and reported by
+//!   the next write, `fsync` or close of the file (whichever comes first), and
+//!   `fsync` and close wait for every WRITE and the COMMIT.
+//! - Order: pieces in flight at once never overlap. A write overlapping one still
+//!   in flight waits for the window to empty first, so the later write lands
+//!   later, as the caller ordered them.
+//! - Anything that looks at the file's data or size through this mount (a read,
+//!   `getattr`, `setattr`, COMMIT) first waits for the WRITEs in flight
+//!   ([`NfsNode::drain_writes`]).
+//! - Memory: the window, plus the uncommitted data kept until a COMMIT (see
+//!   `writes`), which a background COMMIT keeps small.
+
+use crate::buffers::Buffer;
+use crate::node::NfsNode;
+use crate::reactor;
+use crate::writes::{COMMIT_AT, MAX_UNCOMMITTED};
+use nfs3_types::nfs3::stable_how;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::{Notify, Semaphore};
+use vfs_core::{Errno, Error, Result};
+
+/// Bytes of one file's WRITEs in flight at once (at least the largest `wsize`).
+pub const WINDOW: usize = 8 << 20;
+
+/// The background WRITEs of one file.
+pub struct WriteBehind {
+    /// One permit per byte of the window; a WRITE holds its bytes' permits.
+    window: Arc<Semaphore>,
+    /// Byte ranges of the WRITEs in flight, by write id.
+    in_flight: Mutex<Vec<(u64, u64, u64)>>,
+    /// The first failure not yet reported.
+    error: Mutex<Option<Error>>,
+    /// A background COMMIT is running.
+    committing: AtomicBool,
+    /// Told whenever a WRITE in flight ends.
+    ended: Notify,
+    /// Background WRITEs ended since the attributes were last dropped. Their
+    /// replies may have come in any order, and on a server whose ctime does not
+    /// tell them apart the cached size can be that of an older one; the
+    /// attributes are then asked again.
+    attrs_unsure: AtomicBool,
+}
+
+impl Default for WriteBehind {
+    fn default() -> WriteBehind {
+        WriteBehind {
+            window: Arc::new(Semaphore::new(WINDOW)),
+            in_flight: Mutex::new(Vec::new()),
+            error: Mutex::new(None),
+            committing: AtomicBool::new(false),
+            ended: Notify::new(),
+            attrs_unsure: AtomicBool::new(false),
+        }
+    }
+}
+
+impl WriteBehind {
+    /// True when no WRITE is in flight and no failure waits to be reported.
+    pub fn is_idle(&self) -> bool {
+        self.in_flight.lock().is_empty() && self.error.lock().is_none()
+    }
+
+    /// Remembers a failure for the next write, `fsync` or close to report.
+    pub fn fail(&self, error: Error) {
+        self.error.lock().get_or_insert(error);
+    }
+
+    /// The failure not yet reported, which is reported now.
+    pub fn take_error(&self) -> Option<Error> {
+        self.error.lock().take()
+    }
+
+    /// Waits until no WRITE is in flight.
+    pub async fn drain(&self) {
+        if self.in_flight.lock().is_empty() {
+            return;
+        }
+        // All of the window's permits are free exactly when nothing is in flight.
+        if let Ok(all) = self.window.acquire_many(WINDOW as u32).await {
+            drop(all);
+        }
+    }
+
+    /// Waits until no WRITE older than write `id` is in flight.
+    async fn wait_for_older(&self, id: u64) {
+        loop {
+            let ended = self.ended.notified();
+            if !self.in_flight.lock().iter().any(|w| w.0 < id) {
+                return;
+            }
+            ended.await;
+        }
+    }
+
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.in_flight
+            .lock()
+            .iter()
+            .any(|&(_, s, e)| s < end && start < e)
+    }
+}
+
+impl NfsNode {
+    /// Writes `data` at `offset` UNSTABLE in the background: returns once the
+    /// data is copied and queued. A failure of an earlier background write of the
+    /// file is returned instead (and this write is not made).
+    ///
+    /// Errors: those of earlier writes (`ENOSPC`, `EDQUOT`, `ESTALE`, `EIO`, ...).
+    pub async fn write_behind(&self, offset: u64, data: &[u8]) -> Result<usize> {
+        let kept = self.kept()?;
+        if let Some(error) = kept.behind.take_error() {
+            return Err(error);
+        }
+        let node = self.arc()?;
+        let wsize = (self.state.limits.wsize as usize).clamp(1, WINDOW);
+        for (i, piece) in data.chunks(wsize).enumerate() {
+            let at = offset + (i * wsize) as u64;
+            let end = at + piece.len() as u64;
+            if kept.behind.overlaps(at, end) {
+                kept.behind.drain().await;
+            }
+            let permits = kept
+                .behind
+                .window
+                .clone()
+                .acquire_many_owned(piece.len() as u32)
+                .await
+                .map_err(|_| Errno::EIO.with("write-behind window closed"))?;
+            let buffer = Arc::new(Buffer::copy_of(piece));
+            let id = kept.next_id();
+            kept.behind.in_flight.lock().push((id, at, end));
+            kept.changed();
+            let node = node.clone();
+            drop(reactor::spawn(async move {
+                let Ok(kept) = node.kept() else { return };
+                let range = 0..buffer.len();
+                let mut written = {
+                    let _order = kept.order.read().await;
+                    node.write_kept(id, at, buffer.clone(), range.clone(), stable_how::UNSTABLE)
+                        .await
+                };
+                if matches!(&written, Err(e) if e.errno() == Errno::EINVAL) {
+                    // A server without holes refuses a piece that overtook an
+                    // older one: once those landed, it goes again, extending the
+                    // file only where it really starts past the end. From now on
+                    // this file's writes are sent in order (`no_holes`).
+                    kept.behind.wait_for_older(id).await;
+                    let _order = kept.order.read().await;
+                    written = node
+                        .write_again(id, at, buffer, range, stable_how::UNSTABLE)
+                        .await;
+                }
+                kept.behind.in_flight.lock().retain(|w| w.0 != id);
+                kept.behind.attrs_unsure.store(true, Ordering::Release);
+                kept.behind.ended.notify_waiters();
+                kept.changed();
+                if let Err(error) = written {
+                    kept.behind.fail(error);
+                }
+                drop(permits);
+                if kept.bytes() > COMMIT_AT {
+                    node.commit_in_background();
+                }
+            }));
+        }
+        if kept.bytes() > MAX_UNCOMMITTED {
+            // The background COMMIT fell behind: this writer waits for one, so the
+            // kept data stays bounded. A failure is reported like a WRITE's.
+            if let Err(error) = self.commit_kept().await {
+                kept.behind.fail(error);
+            }
+        }
+        Ok(data.len())
+    }
+
+    /// Starts a COMMIT of what is kept now on the I/O threads unless one runs.
+    fn commit_in_background(self: &Arc<Self>) {
+        let Ok(kept) = self.kept() else { return };
+        if kept.behind.committing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let node = self.clone();
+        drop(reactor::spawn(async move {
+            let committed = node.commit_kept().await;
+            if let Ok(kept) = node.kept() {
+                if let Err(error) = committed {
+                    kept.behind.fail(error);
+                }
+                kept.behind.committing.store(false, Ordering::Release);
+            }
+        }));
+    }
+
+    /// Waits for this file's WRITEs in flight (none for other nodes), so what
+    /// follows sees their effect on the server, and drops attributes that
+    /// background WRITEs' replies may have left out of order. A failure stays for
+    /// the next write, `fsync` or close to report.
+    pub async fn drain_writes(&self) {
+        if let Some(kept) = &self.data {
+            kept.behind.drain().await;
+            if kept.behind.attrs_unsure.swap(false, Ordering::AcqRel) {
+                self.attrs.expire();
+            }
+        }
+    }
+}
