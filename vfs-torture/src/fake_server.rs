@@ -143,9 +143,31 @@ pub struct FakeServer {
     stopping: Arc<AtomicBool>,
 }
 
+/// A result sent undecoded in place of the honest one for every call of one NFS
+/// procedure: what a fuzzer feeds the client.
+#[derive(Clone)]
+struct RawResult {
+    procedure: u32,
+    bytes: Arc<[u8]>,
+}
+
 impl FakeServer {
     /// Starts a server that breaks replies as `kind` says (`None`: honest).
     pub fn start(kind: Option<HostileKind>) -> std::io::Result<FakeServer> {
+        FakeServer::launch(kind, None)
+    }
+
+    /// Starts an otherwise honest server whose replies to `procedure` carry
+    /// `result` (the bytes after the accepted RPC header) as they are.
+    pub fn start_raw(procedure: NFS_PROGRAM, result: Vec<u8>) -> std::io::Result<FakeServer> {
+        let raw = RawResult {
+            procedure: procedure as u32,
+            bytes: result.into(),
+        };
+        FakeServer::launch(None, Some(raw))
+    }
+
+    fn launch(kind: Option<HostileKind>, raw: Option<RawResult>) -> std::io::Result<FakeServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let stopping = Arc::new(AtomicBool::new(false));
@@ -158,9 +180,10 @@ impl FakeServer {
                         return;
                     }
                     if let Ok(stream) = stream {
+                        let raw = raw.clone();
                         let _ = thread::Builder::new()
                             .name("fake-nfs-conn".into())
-                            .spawn(move || serve(stream, kind));
+                            .spawn(move || serve(stream, kind, raw));
                     }
                 }
             })?;
@@ -184,16 +207,24 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(mut stream: TcpStream, kind: Option<HostileKind>) {
+fn serve(mut stream: TcpStream, kind: Option<HostileKind>, raw: Option<RawResult>) {
     let _ = stream.set_nodelay(true);
     while let Some(record) = read_record(&mut stream) {
         let Some(call) = parse_call(&record) else {
             return;
         };
-        let reply = match call.prog {
-            nfs3_types::mount::PROGRAM => mount_reply(&call),
-            PROGRAM => nfs_reply(&call, kind),
-            _ => frame(&reply_body(call.xid, accept_stat_data::PROG_UNAVAIL, &Void)),
+        let raw_result = raw
+            .as_ref()
+            .filter(|r| call.prog == PROGRAM && r.procedure == call.proc);
+        let reply = match (raw_result, call.prog) {
+            (Some(raw), _) => {
+                let mut body = reply_body(call.xid, accept_stat_data::SUCCESS, &Void);
+                body.extend_from_slice(&raw.bytes);
+                frame(&body)
+            }
+            (None, nfs3_types::mount::PROGRAM) => mount_reply(&call),
+            (None, PROGRAM) => nfs_reply(&call, kind),
+            (None, _) => frame(&reply_body(call.xid, accept_stat_data::PROG_UNAVAIL, &Void)),
         };
         if send(&mut stream, &reply).is_err() {
             return;
