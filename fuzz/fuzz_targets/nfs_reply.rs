@@ -52,6 +52,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         assert!(ns.stat(&me, "/../secret").await.is_err(), "found secret");
-        assert!(ns.stat(&me, "/sub/../../secret").await.is_err(), "found secret");
+        assert!(
+            ns.stat(&me, "/sub/../../secret").await.is_err(),
+            "found secret"
+        );
     });
 });

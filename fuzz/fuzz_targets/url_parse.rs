@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(url) = vfs_nfs::NfsUrl::parse(&text) {
         assert!(!url.host.is_empty(), "accepted an NFS URL without a host");
-        assert!(!url.path.is_empty(), "accepted an NFS URL without an export");
+        assert!(
+            !url.path.is_empty(),
+            "accepted an NFS URL without an export"
+        );
         assert!(!url.timeo.is_zero(), "accepted timeo=0");
     }
     if let Ok((url, _factory)) = registry().resolve(&text) {
