@@ -29,10 +29,36 @@ pub fn file_type_of(kind: ftype3) -> FileType {
     }
 }
 
+/// Why `fattr` cannot describe a real file, if it cannot: a size no `off_t` can
+/// hold (a program would see a negative size) or a time with a billion
+/// nanoseconds or more. Attributes failing this are never cached or shown.
+pub fn check_fattr(fattr: &fattr3) -> std::result::Result<(), String> {
+    if fattr.size > i64::MAX as u64 {
+        return Err(format!(
+            "size {} of #{} is beyond any off_t",
+            fattr.size, fattr.fileid
+        ));
+    }
+    for (which, time) in [
+        ("atime", fattr.atime),
+        ("mtime", fattr.mtime),
+        ("ctime", fattr.ctime),
+    ] {
+        if time.nseconds >= 1_000_000_000 {
+            return Err(format!(
+                "{which} of #{} has {} nanoseconds",
+                fattr.fileid, time.nseconds
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// An NFS time as a POSIX one.
 pub fn timespec_of(time: nfstime3) -> Timespec {
-    // A server may send nanoseconds out of range; clamp rather than build an
-    // invalid Timespec.
+    // Attributes that reach the caches passed `check_fattr`; the clamp is for the
+    // times of a READ reply's attributes, which only tell a change and must never
+    // build an invalid Timespec.
     Timespec::new(i64::from(time.seconds), time.nseconds.min(999_999_999))
 }
 
@@ -209,12 +235,27 @@ pub struct AttrCache {
     min: Duration,
     max: Duration,
     blksize: u32,
+    /// The node's type and fileid: a handle keeps them for its life, so
+    /// attributes saying otherwise are a broken server's (or a handle it reused)
+    /// and are not stored.
+    identity: (ftype3, u64),
+    /// Names the node in log lines ("file #INO on HOST:EXPORT").
+    label: String,
 }
 
 impl AttrCache {
-    /// An empty cache trusting attributes between `min` and `max`.
-    pub fn new(min: Duration, max: Duration, blksize: u32) -> AttrCache {
+    /// An empty cache trusting attributes between `min` and `max`, for the node
+    /// whose first attributes are `first`, named `label` in log lines.
+    pub fn new(
+        min: Duration,
+        max: Duration,
+        blksize: u32,
+        first: &fattr3,
+        label: String,
+    ) -> AttrCache {
         AttrCache {
+            identity: (first.type_, first.fileid),
+            label,
             state: Mutex::new(CacheState {
                 attr: None,
                 key: None,
@@ -244,8 +285,18 @@ impl AttrCache {
     /// Stores `fattr` from the reply to the call numbered `seq` (numbers are taken
     /// before sending, from [`crate::state::MountState::begin`]). Replies arrive in
     /// any order; one from an older call whose ctime is not newer than what is
-    /// cached is dropped, so it cannot replace newer attributes.
+    /// cached is dropped, so it cannot replace newer attributes. Attributes that
+    /// fail [`AttrCache::check`] expire the cache instead (logged): nothing known
+    /// about the node can be trusted then, so it counts as a change.
     pub fn store(&self, fattr: &fattr3, seq: u64) -> Stored {
+        if let Err(why) = self.check(fattr) {
+            eprintln!("vfs-nfs: dropped the attributes of {}: {why}", self.label);
+            self.expire();
+            return Stored {
+                changed: true,
+                stale: false,
+            };
+        }
         let key = ChangeKey::of(fattr);
         let mut state = self.state.lock();
         if let Some(old) = &state.key {
@@ -271,6 +322,20 @@ impl AttrCache {
             changed,
             stale: false,
         }
+    }
+
+    /// Why `fattr` cannot be this node's, if it cannot: invalid values
+    /// ([`check_fattr`]), or another type or fileid than the node's.
+    pub fn check(&self, fattr: &fattr3) -> std::result::Result<(), String> {
+        check_fattr(fattr)?;
+        let (type_, fileid) = self.identity;
+        if fattr.type_ != type_ || fattr.fileid != fileid {
+            return Err(format!(
+                "{:?} #{} is now {:?} #{}",
+                type_, fileid, fattr.type_, fattr.fileid
+            ));
+        }
+        Ok(())
     }
 
     /// Stores optional post-op attributes; their absence expires the cache.
@@ -377,9 +442,13 @@ mod tests {
         }
     }
 
+    fn cache(min: Duration, max: Duration) -> AttrCache {
+        AttrCache::new(min, max, 4096, &fattr(1, 10), "a test file".into())
+    }
+
     #[test]
     fn timeout_doubles_while_unchanged_and_resets_on_change() {
-        let cache = AttrCache::new(Duration::from_secs(3), Duration::from_secs(60), 4096);
+        let cache = cache(Duration::from_secs(3), Duration::from_secs(60));
         assert!(cache.store(&fattr(1, 10), cache.begin()).changed);
         let timeout = || cache.state.lock().timeout;
         assert_eq!(timeout(), Duration::from_secs(3));
@@ -400,7 +469,7 @@ mod tests {
 
     #[test]
     fn noac_never_serves_from_the_cache() {
-        let cache = AttrCache::new(Duration::ZERO, Duration::ZERO, 4096);
+        let cache = cache(Duration::ZERO, Duration::ZERO);
         cache.store(&fattr(1, 10), cache.begin());
         assert!(cache.fresh().is_none());
         assert_eq!(cache.last().unwrap().size, 1);
@@ -408,7 +477,7 @@ mod tests {
 
     #[test]
     fn older_replies_do_not_replace_newer_attributes() {
-        let cache = AttrCache::new(Duration::from_secs(3), Duration::from_secs(60), 4096);
+        let cache = cache(Duration::from_secs(3), Duration::from_secs(60));
         let (first, second) = (cache.begin(), cache.begin());
         cache.store(&fattr(2, 11), second);
         assert!(cache.store(&fattr(1, 10), first).stale);
@@ -420,7 +489,7 @@ mod tests {
 
     #[test]
     fn wcc_tells_our_change_from_someone_elses() {
-        let cache = AttrCache::new(Duration::from_secs(3), Duration::from_secs(60), 4096);
+        let cache = cache(Duration::from_secs(3), Duration::from_secs(60));
         cache.store(&fattr(1, 10), cache.begin());
         let before = |size, time| {
             pre_op_attr::Some(wcc_attr {
@@ -463,5 +532,52 @@ mod tests {
     fn device_numbers_as_linux_encodes_them() {
         assert_eq!(rdev_of(8, 1), 0x801);
         assert_eq!(rdev_of(259, 65536), (259 << 8) | (65536 << 12));
+    }
+
+    #[test]
+    fn impossible_attributes_are_refused() {
+        assert!(check_fattr(&fattr(1, 10)).is_ok());
+        let mut huge = fattr(0, 10);
+        huge.size = i64::MAX as u64;
+        assert!(check_fattr(&huge).is_ok());
+        huge.size = u64::MAX;
+        assert!(check_fattr(&huge).is_err());
+        let with = |which: usize, nseconds: u32| {
+            let mut attr = fattr(1, 10);
+            let time = match which {
+                0 => &mut attr.atime,
+                1 => &mut attr.mtime,
+                _ => &mut attr.ctime,
+            };
+            time.nseconds = nseconds;
+            attr
+        };
+        for which in 0..3 {
+            assert!(check_fattr(&with(which, 999_999_999)).is_ok());
+            assert!(check_fattr(&with(which, 1_000_000_000)).is_err());
+        }
+    }
+
+    #[test]
+    fn attributes_of_another_node_are_not_stored() {
+        let cache = cache(Duration::from_secs(3), Duration::from_secs(60));
+        cache.store(&fattr(1, 10), cache.begin());
+        let mut dir = fattr(1, 10);
+        dir.type_ = ftype3::NF3DIR;
+        assert!(cache.check(&dir).is_err());
+        assert!(cache.store(&dir, cache.begin()).changed);
+        assert!(
+            cache.last().is_none(),
+            "the bad attributes expire the cache"
+        );
+        let mut other = fattr(1, 10);
+        other.fileid = 43;
+        assert!(cache.check(&other).is_err());
+        let mut huge = fattr(1, 10);
+        huge.size = u64::MAX;
+        cache.store(&huge, cache.begin());
+        assert!(cache.last().is_none());
+        cache.store(&fattr(2, 11), cache.begin());
+        assert_eq!(cache.fresh().unwrap().size, 2);
     }
 }

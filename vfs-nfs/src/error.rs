@@ -1,7 +1,12 @@
 //! NFSv3 status codes as Linux errno values.
 
-use nfs3_types::nfs3::nfsstat3;
+use nfs3_types::nfs3::{nfs_fh3, nfsstat3};
 use vfs_core::{Errno, Error};
+
+/// The longest file handle NFSv3 allows (RFC 1813's `NFS3_FHSIZE`). The XDR
+/// decoder takes any length; a longer handle is a broken server's, and keeping it
+/// would let the server grow every node and cache entry at will.
+pub const NFS3_FHSIZE: usize = 64;
 
 /// The errno for `status`, as Linux's NFS client reports it to applications
 /// (fs/nfs/nfs2xdr.c's `nfs_errtbl`). Where Linux uses a kernel-internal code that
@@ -48,6 +53,39 @@ pub fn errno_of(status: nfsstat3) -> Errno {
 /// An error for a failed procedure, naming it and what it was about.
 pub fn nfs_error(status: nfsstat3, procedure: &str, about: impl std::fmt::Display) -> Error {
     errno_of(status).with(format!("NFS {procedure} {about}: {status:?}"))
+}
+
+/// The error for a reply `server` should never have sent: `errno` (EIO unless a
+/// more precise one applies) saying `what` was wrong. Logs one line on stderr, so
+/// whoever runs the program sees the broken server even when the application
+/// swallows the errno. The line names the server (`host:export`) and the fault
+/// only: never a credential. There is no logging crate in the workspace yet and
+/// `tracing` would drop the line unless the application installed a subscriber;
+/// every rejection goes through here, so switching is one place.
+pub fn rejected(errno: Errno, server: &str, what: impl std::fmt::Display) -> Error {
+    // `what` may quote the server's bytes (a name with a NUL or a newline):
+    // escaped, the log stays one line of text.
+    let mut text = String::new();
+    for c in what.to_string().chars() {
+        if c.is_control() {
+            text.extend(c.escape_default());
+        } else {
+            text.push(c);
+        }
+    }
+    eprintln!("vfs-nfs: rejected a reply from {server}: {text}");
+    errno.with(format!("{server} sent a broken reply: {text}"))
+}
+
+/// Why `fh` cannot be a real NFSv3 handle, if it cannot.
+pub fn check_handle(fh: &nfs_fh3) -> std::result::Result<(), String> {
+    if fh.data.len() > NFS3_FHSIZE {
+        return Err(format!(
+            "a file handle of {} bytes (NFSv3 allows {NFS3_FHSIZE})",
+            fh.data.len()
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -97,5 +135,22 @@ mod tests {
         let error = nfs_error(nfsstat3::NFS3ERR_NOENT, "LOOKUP", "'a' in /export");
         assert_eq!(error.errno(), Errno::ENOENT);
         assert!(error.to_string().contains("LOOKUP 'a' in /export"));
+    }
+
+    #[test]
+    fn handles_over_nfs3_fhsize_are_refused() {
+        use nfs3_types::xdr_codec::Opaque;
+        let fh = |len: usize| nfs_fh3 {
+            data: Opaque::owned(vec![7; len]),
+        };
+        assert!(check_handle(&fh(NFS3_FHSIZE)).is_ok());
+        assert!(check_handle(&fh(0)).is_ok());
+        assert!(check_handle(&fh(NFS3_FHSIZE + 1)).is_err());
+        let error = rejected(Errno::EIO, "host:/export", "a\0b\nc");
+        assert_eq!(error.errno(), Errno::EIO);
+        assert!(error.to_string().contains("a\\u{0}b\\nc"), "{error}");
+        assert!(error
+            .to_string()
+            .contains("host:/export sent a broken reply"));
     }
 }

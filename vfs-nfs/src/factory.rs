@@ -257,6 +257,7 @@ pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
         describing.await
     };
     let (root_fh, info, conf, root_attr, stat) = described?;
+    check_root(&server, &root_fh, &root_attr)?;
     if root_attr.type_ != ftype3::NF3DIR {
         return Err(Errno::ENOTDIR.with(format!("{server} is not a directory")));
     }
@@ -294,6 +295,7 @@ pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
             scratch_number()
         ))?;
         let (dir_fh, dir_attr) = mkdir_raw(&client, &root_fh, &name, &url).await?;
+        check_root(&server, &dir_fh, &dir_attr)?;
         Some((name, root_fh.clone(), root_attr.clone(), dir_fh, dir_attr))
     } else {
         None
@@ -322,6 +324,14 @@ pub async fn mount(url: NfsUrl) -> Result<NfsFs> {
         name,
     });
     Ok(NfsFs::new(state, root, scratch))
+}
+
+/// Refuses (`EIO`, logged) a root whose handle or attributes no server should
+/// send: every node of the mount would inherit them.
+fn check_root(server: &str, fh: &nfs_fh3, fattr: &fattr3) -> Result<()> {
+    crate::error::check_handle(fh)
+        .and_then(|()| crate::attr::check_fattr(fattr))
+        .map_err(|why| crate::error::rejected(Errno::EIO, server, format_args!("the root: {why}")))
 }
 
 /// A number making scratch directory names unique within this process.

@@ -8,7 +8,7 @@
 //! onto them.
 
 use crate::attr::AttrCache;
-use crate::error::nfs_error;
+use crate::error::{nfs_error, rejected};
 use crate::file::NfsFile;
 use crate::lookup_cache::LookupCache;
 use crate::readdir::Listing;
@@ -61,7 +61,19 @@ pub struct NfsNode {
     pub silly: Mutex<Option<SillyName>>,
     /// Symlinks only: the target, once read (a symlink's target never changes).
     pub link_target: OnceLock<Vec<u8>>,
+    /// Directories other than the mount's root: the directory this one was last
+    /// reached from (by LOOKUP, listing, MKDIR or this mount's RENAME), which is
+    /// its `..`. Remembered, as Linux's dentry `d_parent` is, rather than asked
+    /// of the server: a server's LOOKUP("..") could name any directory, above the
+    /// export too. Held strongly, so a directory keeps its ancestors alive (its
+    /// `..` must stay answerable), never the other way round: see
+    /// [`NfsNode::adopt`].
+    parent: Mutex<Option<Arc<NfsNode>>>,
 }
+
+/// Most steps up remembered parents before giving up: deeper than any path can
+/// name, and a bound even if parents ever formed a loop.
+const MAX_DEPTH: usize = vfs_core::PATH_MAX / 2;
 
 impl NfsNode {
     /// A node for `fh` with the attributes `fattr` from the call numbered `seq`.
@@ -73,7 +85,12 @@ impl NfsNode {
         } else {
             (times.reg_min, times.reg_max)
         };
-        let attrs = AttrCache::new(min, max, state.limits.wsize);
+        let label = format!(
+            "{} on {}",
+            kind_and_ino(file_type, fattr.fileid),
+            state.server()
+        );
+        let attrs = AttrCache::new(min, max, state.limits.wsize, fattr, label);
         attrs.store(fattr, seq);
         Arc::new_cyclic(|me| NfsNode {
             me: me.clone(),
@@ -90,6 +107,7 @@ impl NfsNode {
             kept: AtomicUsize::new(0),
             silly: Mutex::new(None),
             link_target: OnceLock::new(),
+            parent: Mutex::new(None),
             state,
         })
     }
@@ -108,13 +126,73 @@ impl NfsNode {
 
     /// "directory #INO on HOST:EXPORT", for messages.
     pub fn what(&self) -> String {
-        let kind = match self.file_type {
-            FileType::Directory => "directory",
-            FileType::Regular => "file",
-            FileType::Symlink => "symlink",
-            _ => "node",
-        };
-        format!("{kind} #{} on {}", self.ino, self.state.server())
+        format!(
+            "{} on {}",
+            kind_and_ino(self.file_type, self.ino),
+            self.state.server()
+        )
+    }
+
+    /// Records that `child`, found in this directory, has it as its parent (see
+    /// [`NfsNode::parent`]); anything but a directory needs no parent. Linux's
+    /// `d_splice_alias` moves a directory's dentry to wherever a lookup finds it,
+    /// as this does.
+    ///
+    /// Errors: `EIO` (logged) when `child` is this directory or one above it: a
+    /// server answering so would make `..` go round in circles (Linux refuses
+    /// such a lookup too, with "would have caused loop").
+    pub fn adopt(&self, child: &Arc<NfsNode>) -> Result<()> {
+        if child.file_type != FileType::Directory {
+            return Ok(());
+        }
+        let me = self.arc()?;
+        let mut current = me.clone();
+        for _ in 0..MAX_DEPTH {
+            if Arc::ptr_eq(&current, child) || current.fh == child.fh {
+                return Err(rejected(
+                    Errno::EIO,
+                    self.state.server(),
+                    format_args!(
+                        "{} found in {}, which is inside it",
+                        child.what(),
+                        self.what()
+                    ),
+                ));
+            }
+            match current.known_parent() {
+                Some(parent) => current = parent,
+                None => break,
+            }
+        }
+        *child.parent.lock() = Some(me);
+        Ok(())
+    }
+
+    /// The remembered parent; `None` for the root (and for a node no directory
+    /// has adopted yet, which no caller ever sees: every call handing out a
+    /// directory node adopts it first).
+    fn known_parent(&self) -> Option<Arc<NfsNode>> {
+        if self.is_root() {
+            return None;
+        }
+        self.parent.lock().clone()
+    }
+
+    /// True when the directory with inode `ino` is this directory or one above it,
+    /// by remembered parents up to the mount's root.
+    pub fn has_ancestor(&self, ino: u64) -> bool {
+        if self.ino == ino {
+            return true;
+        }
+        let mut current = self.known_parent();
+        for _ in 0..MAX_DEPTH {
+            match current {
+                Some(node) if node.ino == ino => return true,
+                Some(node) => current = node.known_parent(),
+                None => return false,
+            }
+        }
+        false
     }
 
     /// The error for `status` of `procedure` on this node (`about` names more).
@@ -186,6 +264,17 @@ impl NfsNode {
     }
 }
 
+/// "directory #INO", for messages.
+fn kind_and_ino(file_type: FileType, ino: u64) -> String {
+    let kind = match file_type {
+        FileType::Directory => "directory",
+        FileType::Regular => "file",
+        FileType::Symlink => "symlink",
+        _ => "node",
+    };
+    format!("{kind} #{ino}")
+}
+
 impl Drop for NfsNode {
     fn drop(&mut self) {
         self.state.forget(&self.fh.data, self as *const NfsNode);
@@ -244,11 +333,20 @@ impl Vnode for NfsNode {
             .map_err(removed_dir_is_enoent)?)
     }
 
+    /// The remembered parent (see [`NfsNode::adopt`]), never the server's
+    /// LOOKUP(".."): the mount's root is its own parent, so no `..` leaves the
+    /// mount whatever a server answers. A removed directory keeps the parent it
+    /// was removed from, as the contract asks. A directory moved by another
+    /// client keeps its old parent until a lookup finds it in the new one, as
+    /// Linux's `..` does.
     async fn parent(&self) -> Result<Arc<dyn Vnode>> {
         if self.is_root() {
             return Ok(self.arc()?);
         }
-        Ok(self.lookup_parent().await.map_err(removed_dir_is_enoent)?)
+        match self.known_parent() {
+            Some(parent) => Ok(parent),
+            None => Err(Errno::EIO.with(format!("{} has no known parent", self.what()))),
+        }
     }
 
     async fn create(

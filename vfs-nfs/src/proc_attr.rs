@@ -1,6 +1,7 @@
 //! GETATTR, SETATTR and ACCESS.
 
-use crate::attr::sattr_of;
+use crate::attr::{check_fattr, sattr_of};
+use crate::error::rejected;
 use crate::node::NfsNode;
 use nfs3_types::nfs3::{
     fattr3, nfs_fh3, sattr3, sattrguard3, ACCESS3args, ACCESS3res, GETATTR3args, GETATTR3res,
@@ -25,7 +26,9 @@ impl NfsNode {
 
     /// The attributes from the server (GETATTR), refreshing the cache.
     ///
-    /// Errors: `ESTALE`, `EIO`.
+    /// Errors: `ESTALE` (also when the server says the handle now has another
+    /// type or fileid, as Linux's `nfs_update_inode` does), `EIO` (also for
+    /// attributes no file can have: see [`crate::attr::check_fattr`]).
     pub async fn fetch_attributes(&self) -> Result<Attr> {
         let seq = self.state.begin();
         let args = GETATTR3args {
@@ -38,6 +41,19 @@ impl NfsNode {
             .await?;
         match reply {
             Nfs3Result::Ok(ok) => {
+                if let Err(why) = self.attrs.check(&ok.obj_attributes) {
+                    self.attrs.expire();
+                    let errno = if check_fattr(&ok.obj_attributes).is_ok() {
+                        Errno::ESTALE
+                    } else {
+                        Errno::EIO
+                    };
+                    return Err(rejected(
+                        errno,
+                        self.state.server(),
+                        format_args!("GETATTR of {}: {why}", self.what()),
+                    ));
+                }
                 self.absorb(&ok.obj_attributes, seq);
                 // A reply older than cached attributes leaves the cached ones,
                 // which are then the newest known.
@@ -182,7 +198,8 @@ impl NfsNode {
 }
 
 /// The attributes of any handle (GETATTR), for replies that named an object
-/// without its attributes.
+/// without its attributes. The caller checks them
+/// ([`crate::attr::check_fattr`]) with what it knows of the object.
 ///
 /// Errors: the server's, mapped.
 pub async fn fattr_of(state: &crate::state::MountState, fh: &nfs_fh3) -> Result<fattr3> {

@@ -6,7 +6,8 @@
 //! nobody else changed the directory meanwhile, the one lookup cache entry the call
 //! changed is updated instead of dropping the whole cache.
 
-use crate::attr::new_node_sattr;
+use crate::attr::{check_fattr, new_node_sattr};
+use crate::error::{check_handle, rejected};
 use crate::lookup_cache::Child;
 use crate::node::{as_nfs_node, NfsNode};
 use crate::proc_attr::fattr_of;
@@ -51,16 +52,16 @@ impl NfsNode {
         }
         if self.attrs.fresh().is_some() {
             if let Some(child) = dir.lookup.find(name) {
-                return Ok(self.materialize(child));
+                return self.materialize(child);
             }
             // Boxed: a listing entry without attributes is typed by a lookup.
             if dir.lookup.miss() && Box::pin(self.prime_by_listing()).await? {
                 if let Some(child) = dir.lookup.find(name) {
-                    return Ok(self.materialize(child));
+                    return self.materialize(child);
                 }
             }
         }
-        self.lookup_rpc(name.as_bytes()).await
+        self.lookup_rpc(name).await
     }
 
     /// Fails with `EEXIST` when the lookup cache knows `name` (the directory
@@ -82,24 +83,46 @@ impl NfsNode {
         Ok(())
     }
 
-    /// The node of a cached child.
-    fn materialize(&self, child: Child) -> Arc<NfsNode> {
-        self.state
-            .node_from_cache(child.fh, &child.fattr, child.seq)
+    /// The node of a cached child (checked when it was cached), adopted.
+    fn materialize(&self, child: Child) -> Result<Arc<NfsNode>> {
+        let node = self
+            .state
+            .node_from_cache(child.fh, &child.fattr, child.seq);
+        self.adopt(&node)?;
+        Ok(node)
     }
 
-    /// `..` of this directory (LOOKUP "..": the server knows).
+    /// The error (logged) for a child `name` whose handle or attributes no
+    /// server should send, as `verdict` found them
+    /// ([`crate::error::check_handle`], [`crate::attr::check_fattr`]).
+    pub fn refuse_child(
+        &self,
+        name: &[u8],
+        verdict: std::result::Result<(), String>,
+    ) -> Result<()> {
+        verdict.map_err(|why| {
+            rejected(
+                Errno::EIO,
+                self.state.server(),
+                format_args!(
+                    "'{}' in {}: {why}",
+                    String::from_utf8_lossy(name).escape_debug(),
+                    self.what()
+                ),
+            )
+        })
+    }
+
+    /// LOOKUP `name`, caching the answer. `..` is never looked up: a directory's
+    /// parent is remembered (see [`NfsNode::adopt`]).
     ///
-    /// Errors: `ESTALE`, `EIO`.
-    pub async fn lookup_parent(&self) -> Result<Arc<NfsNode>> {
-        self.lookup_rpc(b"..").await
-    }
-
-    /// LOOKUP `name`, caching the answer when `name` is a real name.
-    async fn lookup_rpc(&self, name: &[u8]) -> Result<Arc<NfsNode>> {
+    /// Errors: as [`NfsNode::lookup_child`]; `EIO` for an answer no server should
+    /// give (a handle over 64 bytes, impossible attributes, a directory inside
+    /// itself).
+    async fn lookup_rpc(&self, name: &Name) -> Result<Arc<NfsNode>> {
         let seq = self.state.begin();
         let args = LOOKUP3args {
-            what: dirop(&self.fh, name),
+            what: dirop(&self.fh, name.as_bytes()),
         };
         let reply: LOOKUP3res = self
             .state
@@ -109,33 +132,30 @@ impl NfsNode {
         match reply {
             Nfs3Result::Ok(ok) => {
                 self.absorb_post_op(&ok.dir_attributes, seq);
+                self.refuse_child(name.as_bytes(), check_handle(&ok.object))?;
                 let fattr = match ok.obj_attributes {
                     Nfs3Option::Some(fattr) => fattr,
                     Nfs3Option::None => fattr_of(&self.state, &ok.object).await?,
                 };
-                if let (Ok(name), Some(dir)) = (Name::new(name), &self.dir) {
-                    dir.lookup.learn(&name, child(&ok.object, &fattr, seq));
+                self.refuse_child(name.as_bytes(), check_fattr(&fattr))?;
+                let node = self.state.node(ok.object.clone(), &fattr, seq);
+                self.adopt(&node)?;
+                if let Some(dir) = &self.dir {
+                    dir.lookup.learn(name, child(&ok.object, &fattr, seq));
                 }
-                let node = self.state.node(ok.object, &fattr, seq);
                 node.attrs.mark_just_fetched(seq);
                 Ok(node)
             }
             Nfs3Result::Err((status, fail)) => {
                 self.absorb_post_op(&fail.dir_attributes, seq);
-                if let (nfsstat3::NFS3ERR_NOENT, Ok(name), Some(dir)) =
-                    (status, Name::new(name), &self.dir)
-                {
+                if let (nfsstat3::NFS3ERR_NOENT, Some(dir)) = (status, &self.dir) {
                     // Gone, though the directory's attributes may not show it yet
                     // (a server with coarse timestamps).
-                    if dir.lookup.get(&name).is_some() {
-                        dir.lookup.removed(&name);
+                    if dir.lookup.get(name).is_some() {
+                        dir.lookup.removed(name);
                     }
                 }
-                Err(self.fail(
-                    status,
-                    "LOOKUP",
-                    format_args!("'{}'", String::from_utf8_lossy(name)),
-                ))
+                Err(self.fail(status, "LOOKUP", format_args!("'{name}'")))
             }
         }
     }
@@ -152,16 +172,23 @@ impl NfsNode {
     ) -> Result<Arc<NfsNode>> {
         let fh = match fh {
             Nfs3Option::Some(fh) => fh,
-            Nfs3Option::None => return self.lookup_rpc(name.as_bytes()).await,
+            Nfs3Option::None => return self.lookup_rpc(name).await,
         };
+        self.refuse_child(name.as_bytes(), check_handle(&fh))?;
         let fattr = match attrs {
             Nfs3Option::Some(fattr) => fattr,
             Nfs3Option::None => fattr_of(&self.state, &fh).await?,
         };
+        // Not `check_fattr`: after an EXCLUSIVE CREATE the times may hold the
+        // verifier until the SETATTR that follows (RFC 1813; FreeBSD's server
+        // puts half of it in atime's nanoseconds), and the file is made either
+        // way. Attributes that fail the check are not cached (see
+        // `AttrCache::store`), so nothing impossible is shown.
+        let node = self.state.node(fh.clone(), &fattr, seq);
+        self.adopt(&node)?;
         if let Some(dir) = &self.dir {
             dir.lookup.added(name, child(&fh, &fattr, seq));
         }
-        let node = self.state.node(fh, &fattr, seq);
         // The `open` that usually follows a create need not ask again.
         node.attrs.mark_just_fetched(seq);
         Ok(node)
@@ -494,16 +521,21 @@ impl NfsNode {
             .ok_or_else(|| Errno::EXDEV.with("rename to another file system"))?;
         to.dir_state()?;
         let same_dir = self.fh == to.fh;
+        // A directory moving to another directory: its `..` changes with it.
+        let mut moved_dir = None;
         if !same_dir {
             // Linux's VFS refuses to move a directory into its own subtree before
             // the file system sees the call; so does this client (a server that
             // checks too late could lose the target first).
             let source = self.lookup_child(name).await?;
-            if source.file_type == FileType::Directory && to.has_ancestor(source.ino).await {
-                return Err(Errno::EINVAL.with(format!(
-                    "rename of '{name}' into its own subtree ({})",
-                    to.what()
-                )));
+            if source.file_type == FileType::Directory {
+                if to.has_ancestor(source.ino) {
+                    return Err(Errno::EINVAL.with(format!(
+                        "rename of '{name}' into its own subtree ({})",
+                        to.what()
+                    )));
+                }
+                moved_dir = Some(source);
             }
         }
         if self.state.caps.unlinked_open_files && self.state.open_files.load(Ordering::Acquire) > 0
@@ -531,7 +563,10 @@ impl NfsNode {
             }
         }
         match status {
-            Ok(()) => Ok(()),
+            Ok(()) => match moved_dir {
+                Some(moved) => to.adopt(&moved),
+                None => Ok(()),
+            },
             Err(status) => {
                 let status = self.rename_status(status, name, &to, new_name).await;
                 Err(self.fail(
@@ -625,7 +660,7 @@ impl NfsNode {
         let target_dir = target.file_type == FileType::Directory;
         // Linux's trap: a target that is the source's directory or one above it
         // is "not empty" whatever the types (the source is in it).
-        if target_dir && self.has_ancestor(target.ino).await {
+        if target_dir && self.has_ancestor(target.ino) {
             return nfsstat3::NFS3ERR_NOTEMPTY;
         }
         match (source_dir, target_dir) {
@@ -634,31 +669,6 @@ impl NfsNode {
             (true, false) if status == nfsstat3::NFS3ERR_ISDIR => nfsstat3::NFS3ERR_NOTDIR,
             _ => status,
         }
-    }
-}
-
-impl NfsNode {
-    /// True when the directory with inode `ino` is this directory or one above it
-    /// (walking `..` up to the mount's root).
-    async fn has_ancestor(&self, ino: u64) -> bool {
-        if self.ino == ino {
-            return true;
-        }
-        let Ok(mut current) = self.arc() else {
-            return false;
-        };
-        for _ in 0..vfs_core::PATH_MAX / 2 {
-            if current.is_root() {
-                return false;
-            }
-            match current.lookup_parent().await {
-                Ok(parent) if parent.ino == ino => return true,
-                Ok(parent) if parent.ino == current.ino => return false,
-                Ok(parent) => current = parent,
-                Err(_) => return false,
-            }
-        }
-        false
     }
 }
 

@@ -186,10 +186,22 @@ impl NfsNode {
             return Err(self.fail(status, "READ", format_args!("of {count} bytes at {offset}")));
         }
         let (attrs, _) = post_op_attr::unpack(&mut cursor).map_err(unpack_err)?;
-        let (_count, _) = u32::unpack(&mut cursor).map_err(unpack_err)?;
+        let (said, _) = u32::unpack(&mut cursor).map_err(unpack_err)?;
         let (eof, _) = bool::unpack(&mut cursor).map_err(unpack_err)?;
         let (length, _) = u32::unpack(&mut cursor).map_err(unpack_err)?;
         let start = reply.start + cursor.position() as usize;
+        // RFC 1813: `count` is the number of bytes of data returned. Which of the
+        // two is wrong cannot be told, so neither is believed.
+        if said != length {
+            return Err(crate::error::rejected(
+                Errno::EIO,
+                self.state.server(),
+                format_args!(
+                    "READ of {}: count {said} for {length} bytes of data",
+                    self.what()
+                ),
+            ));
+        }
         let length = length as usize;
         if length > count as usize {
             return Err(garbled(format!("{length} bytes for {count} asked")));
@@ -461,8 +473,10 @@ impl NfsNode {
         let Some(kept) = &self.data else {
             return Ok(());
         };
+        // A lone small write still held goes FILE_SYNC: no COMMIT for it.
+        let held = self.write_held_stable().await;
         self.drain_writes().await;
-        let failed = kept.behind.take_error();
+        let failed = kept.behind.take_error().or(held.err());
         let committed = self.commit_kept().await;
         match failed {
             Some(error) => Err(error),

@@ -4,12 +4,19 @@
 //! The server's `.` and `..` entries are dropped (a `Vnode` never lists them) and so
 //! are this mount's silly-rename names. A name that is not a valid [`Name`] (empty,
 //! containing `/` or NUL, too long) fails the listing with `EIO`: it cannot be
-//! handed to anyone. READDIRPLUS entries come with handles and attributes, which
+//! handed to anyone. So does every other sign of a broken server (see
+//! [`PageCheck`] and [`Chain`]): `.` or `..` after another entry or twice (ganesha
+//! and Linux's knfsd send them first, other servers not at all), a handle or
+//! attributes no server should send, an entry whose cookie is the one the page
+//! was asked from or repeats one of the page, a listing coming back to a cookie
+//! it was already continued from, or one over [`MAX_LISTING`] entries. Each
+//! rejection is logged. READDIRPLUS entries come with handles and attributes, which
 //! prime the lookup cache and the attribute caches of live nodes, so `ls -l` costs
 //! one call per page. A reply holds more entries than a caller may ask for; the
 //! rest is kept for the caller's next page as long as the directory is unchanged.
 
-use crate::attr::{attr_of, file_type_of};
+use crate::attr::{attr_of, check_fattr, file_type_of};
+use crate::error::{check_handle, rejected};
 use crate::node::NfsNode;
 use crate::proc_dir::child;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -33,6 +40,16 @@ const MAX_EMPTY_PAGES: usize = 10_000;
 /// LOOKUPs in flight when READDIR (without types) needs them.
 const LOOKUPS_IN_FLIGHT: usize = 16;
 
+/// Most entries one listing (cookie 0 to eof) may hold before the server is
+/// deemed to be making them up forever: far beyond any directory in use (16
+/// million entries, a few GiB of names for whoever collects them), and what
+/// bounds a server that hands out fresh cookies without end.
+pub const MAX_LISTING: u64 = 1 << 24;
+
+/// Listings of one directory followed at once (see [`Chain`]); more concurrent
+/// listers than this only lose the loop detection of the oldest.
+const MAX_CHAINS: usize = 16;
+
 /// The listing state of one directory.
 #[derive(Default)]
 pub struct Listing {
@@ -40,6 +57,128 @@ pub struct Listing {
     verf: cookieverf3,
     /// Entries fetched but not yet returned.
     buffered: Option<Buffered>,
+    /// The listings in progress, for loop detection.
+    chains: Vec<Chain>,
+}
+
+/// One listing in progress, from cookie 0 (or from wherever this mount first saw
+/// it continue) through the replies that continue each other: the next request
+/// is from the last cookie of the previous reply. An honest server never leads a
+/// listing back to a cookie it was continued from; a broken one may, forever
+/// (1 -> 2 -> 1 ...), which Brent's cycle detection finds in at most about
+/// twice the loop's length in requests, remembering one cookie. A repeat within
+/// one reply is [`PageCheck`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chain {
+    /// The cookie the next request continues from.
+    next: u64,
+    /// Entries so far (listable or not).
+    entries: u64,
+    /// Requests so far.
+    requests: u64,
+    /// A cookie this listing was continued from, taken at the requests that are
+    /// powers of two.
+    saved: u64,
+}
+
+impl Listing {
+    /// Accounts one reply to a request from `from` holding `entries` entries, the
+    /// last with cookie `last`, ending the listing with `eof`; keys the listing
+    /// by `last` for the request continuing it.
+    ///
+    /// Errors: why the listing cannot be going anywhere.
+    fn follow(
+        &mut self,
+        from: u64,
+        entries: usize,
+        last: Option<u64>,
+        eof: bool,
+    ) -> std::result::Result<(), String> {
+        let known = (from != 0)
+            .then(|| self.chains.iter().position(|chain| chain.next == from))
+            .flatten();
+        // A listing not seen begin (another lister's, or one from before a
+        // restart of this directory's state) is followed from here.
+        let mut chain = match known {
+            Some(at) => self.chains.remove(at),
+            None => Chain {
+                next: from,
+                entries: 0,
+                requests: 0,
+                saved: from,
+            },
+        };
+        if chain.requests > 0 && from == chain.saved {
+            return Err(format!("the listing came back to cookie {from}"));
+        }
+        chain.requests += 1;
+        if chain.requests.is_power_of_two() {
+            chain.saved = from;
+        }
+        chain.entries += entries as u64;
+        if chain.entries > MAX_LISTING {
+            return Err(format!("the listing went past {MAX_LISTING} entries"));
+        }
+        if let (Some(last), false) = (last, eof) {
+            chain.next = last;
+            if self.chains.len() >= MAX_CHAINS {
+                self.chains.remove(0);
+            }
+            self.chains.push(chain);
+        }
+        Ok(())
+    }
+}
+
+/// The checks of one reply's entries, in order: `.` and `..` only before any
+/// other entry and once each, and no cookie (of another entry than those, whose
+/// cookies some servers may number apart) equal to the one the page was asked
+/// from or to another of the page.
+struct PageCheck {
+    from: u64,
+    dots: [bool; 2],
+    others: bool,
+    cookies: std::collections::HashSet<u64>,
+}
+
+impl PageCheck {
+    fn new(from: u64) -> PageCheck {
+        PageCheck {
+            from,
+            dots: [false; 2],
+            others: false,
+            cookies: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Checks the next entry. Errors: why it cannot come from an honest server.
+    fn entry(&mut self, name: &[u8], cookie: u64) -> std::result::Result<(), String> {
+        let dot = match name {
+            b"." => Some(0),
+            b".." => Some(1),
+            _ => None,
+        };
+        if let Some(which) = dot {
+            if self.others || self.dots[which] {
+                return Err(format!(
+                    "'{}' listed after other entries",
+                    String::from_utf8_lossy(name)
+                ));
+            }
+            self.dots[which] = true;
+            return Ok(());
+        }
+        self.others = true;
+        if cookie == self.from {
+            return Err(format!(
+                "an entry with cookie {cookie}, the one the page was asked from"
+            ));
+        }
+        if !self.cookies.insert(cookie) {
+            return Err(format!("cookie {cookie} twice in one page"));
+        }
+        Ok(())
+    }
 }
 
 struct Buffered {
@@ -59,6 +198,8 @@ struct Fetched {
     generation: u64,
     /// The cookie of the server's last entry, listable or not.
     last_cookie: Option<u64>,
+    /// The server's entries, listable or not.
+    count: usize,
 }
 
 impl NfsNode {
@@ -73,6 +214,14 @@ impl NfsNode {
                 return Ok(page);
             }
             let fetched = self.fetch(cookie).await?;
+            let followed = self.dir_state()?.listing.lock().follow(
+                cookie,
+                fetched.count,
+                fetched.last_cookie,
+                fetched.eof,
+            );
+            followed
+                .map_err(|why| self.broken(format_args!("READDIR from cookie {cookie}: {why}")))?;
             if fetched.entries.is_empty() {
                 if fetched.eof {
                     return Ok(DirPage {
@@ -178,23 +327,26 @@ impl NfsNode {
         self.fetch_plain(cookie, verf).await
     }
 
-    /// The name of a listed entry, or `None` for one that is not listed.
-    fn listed_name(&self, raw: &[u8]) -> Result<Option<Name>> {
+    /// The error (logged) for a listing of this directory no server should send.
+    fn broken(&self, what: impl std::fmt::Display) -> vfs_core::Error {
+        rejected(
+            Errno::EIO,
+            self.state.server(),
+            format_args!("{what} in {}", self.what()),
+        )
+    }
+
+    /// The name of a listed entry, or `None` for one that is not listed; `page`
+    /// checks the entry's place in the reply first.
+    fn listed_name(&self, page: &mut PageCheck, raw: &[u8], cookie: u64) -> Result<Option<Name>> {
+        page.entry(raw, cookie)
+            .map_err(|why| self.broken(format_args!("READDIR from cookie {}: {why}", page.from)))?;
         if raw == b"." || raw == b".." {
             return Ok(None);
         }
         let name = Name::new(raw).map_err(|e| {
             let shown = String::from_utf8_lossy(&raw[..raw.len().min(64)]).into_owned();
-            eprintln!(
-                "vfs-nfs: {} listed an invalid name {shown:?} in {}: {e}",
-                self.state.server(),
-                self.what()
-            );
-            Errno::EIO.with(format!(
-                "{} listed an invalid name {shown:?} in {} ({e})",
-                self.state.server(),
-                self.what()
-            ))
+            self.broken(format_args!("an invalid name {shown:?} ({e})"))
         })?;
         if self.state.is_hidden(&self.fh, &name) {
             return Ok(None);
@@ -265,19 +417,28 @@ impl NfsNode {
         self.absorb_post_op(&ok.dir_attributes, seq);
         dir.listing.lock().verf = ok.cookieverf;
         let generation = dir.lookup.generation();
-        let mut entries = Vec::with_capacity(ok.reply.entries.0.len());
+        let count = ok.reply.entries.0.len();
+        let mut entries = Vec::with_capacity(count);
         let mut last_cookie = None;
+        let mut page = PageCheck::new(cookie);
         for entry in ok.reply.entries.0 {
             last_cookie = Some(entry.cookie);
-            let Some(name) = self.listed_name(entry.name.as_ref())? else {
+            let Some(name) = self.listed_name(&mut page, entry.name.as_ref(), entry.cookie)? else {
                 continue;
             };
+            if let Nfs3Option::Some(fh) = &entry.name_handle {
+                self.refuse_child(name.as_bytes(), check_handle(fh))?;
+            }
+            if let Nfs3Option::Some(fattr) = &entry.name_attributes {
+                self.refuse_child(name.as_bytes(), check_fattr(fattr))?;
+            }
             let listed = match (entry.name_handle, entry.name_attributes) {
                 (Nfs3Option::Some(fh), Nfs3Option::Some(fattr)) => {
-                    dir.lookup.learn(&name, child(&fh, &fattr, seq));
                     // The node is made (or refreshed) now and kept alive a while, so
                     // the `stat` that usually follows a listing costs no GETATTR.
-                    self.state.node(fh, &fattr, seq);
+                    let node = self.state.node(fh.clone(), &fattr, seq);
+                    self.adopt(&node)?;
+                    dir.lookup.learn(&name, child(&fh, &fattr, seq));
                     DirEntry {
                         ino: fattr.fileid,
                         file_type: file_type_of(fattr.type_),
@@ -306,6 +467,7 @@ impl NfsNode {
             eof: ok.reply.eof,
             generation,
             last_cookie,
+            count,
         }))
     }
 
@@ -338,11 +500,13 @@ impl NfsNode {
         self.absorb_post_op(&ok.dir_attributes, seq);
         dir.listing.lock().verf = ok.cookieverf;
         let generation = dir.lookup.generation();
+        let count = ok.reply.entries.0.len();
         let mut named = Vec::new();
         let mut last_cookie = None;
+        let mut page = PageCheck::new(cookie);
         for entry in ok.reply.entries.0 {
             last_cookie = Some(entry.cookie);
-            if let Some(name) = self.listed_name(entry.name.as_ref())? {
+            if let Some(name) = self.listed_name(&mut page, entry.name.as_ref(), entry.cookie)? {
                 named.push((name, entry.cookie));
             }
         }
@@ -356,6 +520,93 @@ impl NfsNode {
             eof: ok.reply.eof,
             generation,
             last_cookie,
+            count,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(from: u64, entries: &[(&str, u64)]) -> std::result::Result<(), String> {
+        let mut check = PageCheck::new(from);
+        entries
+            .iter()
+            .try_for_each(|(name, cookie)| check.entry(name.as_bytes(), *cookie))
+    }
+
+    #[test]
+    fn dots_are_allowed_first_only() {
+        assert!(page(0, &[(".", 1), ("..", 2), ("a", 3), ("b", 4)]).is_ok());
+        assert!(page(0, &[("..", 1), (".", 2), ("a", 3)]).is_ok());
+        assert!(page(0, &[("a", 3), ("b", 4)]).is_ok());
+        assert!(page(4, &[(".", 1), ("a", 5)]).is_ok());
+        assert!(page(0, &[("a", 1), (".", 2)]).is_err());
+        assert!(page(0, &[(".", 1), ("a", 2), ("..", 3)]).is_err());
+        assert!(page(0, &[(".", 1), (".", 2)]).is_err());
+    }
+
+    #[test]
+    fn cookies_must_move_on_within_a_page() {
+        assert!(page(7, &[("a", 7)]).is_err());
+        assert!(page(0, &[("a", 0)]).is_err());
+        assert!(page(0, &[("a", 5), ("b", 5)]).is_err());
+        // Hash cookies need not grow.
+        assert!(page(9, &[("a", 3), ("b", 12), ("c", 1)]).is_ok());
+    }
+
+    #[test]
+    fn a_listing_going_round_is_caught() {
+        let mut listing = Listing::default();
+        assert!(listing.follow(0, 2, Some(1), false).is_ok());
+        // 1 -> 2 -> 1 -> 2 ...: found within a few rounds.
+        let mut from = 1;
+        let caught = (0..16).any(|_| {
+            let next = 3 - from;
+            let verdict = listing.follow(from, 1, Some(next), false);
+            from = next;
+            verdict.is_err()
+        });
+        assert!(caught);
+    }
+
+    #[test]
+    fn honest_listings_pass_and_are_forgotten_at_eof() {
+        let mut listing = Listing::default();
+        for round in 0..3 {
+            let mut from = 0;
+            for page in 1..=100u64 {
+                let last = page * 1000 + round;
+                assert!(listing.follow(from, 1000, Some(last), page == 100).is_ok());
+                from = last;
+            }
+        }
+        assert!(listing.chains.is_empty());
+        // Two listers at the same place follow the same cookies: no loop.
+        assert!(listing.follow(0, 10, Some(10), false).is_ok());
+        assert!(listing.follow(0, 10, Some(10), false).is_ok());
+        assert!(listing.follow(10, 10, Some(20), false).is_ok());
+        assert!(listing.follow(10, 10, Some(20), false).is_ok());
+        assert!(listing.follow(20, 10, Some(30), false).is_ok());
+        assert!(listing.follow(20, 10, Some(30), false).is_ok());
+        // Many concurrent listings only bound what is remembered.
+        for lister in 0..100 {
+            assert!(listing.follow(0, 1, Some(1000 + lister), false).is_ok());
+        }
+        assert!(listing.chains.len() <= MAX_CHAINS);
+    }
+
+    #[test]
+    fn a_listing_without_end_is_cut() {
+        let mut listing = Listing::default();
+        let mut from = 0;
+        let page = 1 << 16;
+        let cut = (1..).find_map(|n: u64| {
+            let verdict = listing.follow(from, page, Some(n), false);
+            from = n;
+            verdict.err().map(|_| n)
+        });
+        assert_eq!(cut, Some(MAX_LISTING / page as u64 + 1));
     }
 }

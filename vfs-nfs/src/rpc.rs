@@ -5,15 +5,18 @@
 //! connection, which forces either a lock around every call or a connection per
 //! caller (what the OSv driver did per thread). This transport instead runs a reader
 //! and a writer task per connection on the backend's reactor (`crate::reactor`);
-//! a caller encodes its call, registers its xid, queues the bytes and waits on a
+//! a caller encodes its call, registers its xid, sends the bytes and waits on a
 //! oneshot channel. Those channels work under any executor, so the futures of this
 //! module run under tokio, another runtime, or `block_on` from a plain thread.
+//! A small call that finds its socket idle is written by the caller itself
+//! (`try_write` needs no runtime), saving the hop through the writer task; only
+//! busy sockets and WRITE payloads go through the task (`Writer`).
 //!
 //! Encoding and decoding happen in the caller's task (with the XDR types of
 //! nfs3_types), so the reactor only moves bytes.
 //!
-//! A client keeps [`CONNECTIONS`] connections to its server and spreads calls over
-//! them (Linux's `nconnect`): one TCP stream has one reader task copying every
+//! A client keeps [`CONNECTIONS`] connections to its server and spreads bulk calls
+//! (READ, WRITE) over them; small calls keep to the first (Linux's `nconnect`): one TCP stream has one reader task copying every
 //! reply out of one socket, which caps a streaming mount at what one core copies;
 //! several let the two I/O threads (and the server's threads) work on replies at
 //! once. Bulk data is never copied into the call record: a WRITE's payload rides
@@ -29,6 +32,7 @@ use nfs3_types::rpc::{
 use nfs3_types::xdr_codec::{Pack, Unpack};
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::Cursor;
 use std::net::SocketAddr;
@@ -36,9 +40,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Notify};
 
 /// The largest reply record accepted: a 1 MiB READ plus headers, with room to spare.
 /// Anything larger is a broken or hostile server; the connection is dropped.
@@ -149,11 +153,111 @@ fn padded(len: usize) -> usize {
     len.div_ceil(4) * 4
 }
 
-/// One live TCP connection: the queue to its writer task and the callers waiting
-/// for replies.
+/// One live TCP connection: its sending side and the callers waiting for replies.
 struct Connection {
-    outgoing: mpsc::UnboundedSender<Outgoing>,
+    writer: Arc<Writer>,
     waiting: Arc<Mutex<Waiting>>,
+}
+
+impl Drop for Connection {
+    /// Ends the writer task (which then drops the socket's write half, so the
+    /// server closes and the reader task ends too).
+    fn drop(&mut self) {
+        self.writer.state.lock().closed = true;
+        self.writer.wake.notify_one();
+    }
+}
+
+/// The sending side of a connection. Whoever finds it idle writes: a caller
+/// with a small record writes it to the socket itself (no hop to the reactor
+/// and back, the largest cost of a small call on a busy machine); otherwise the
+/// record is queued for the connection's writer task, which gathers what piles
+/// up. `busy` makes one of them the writer at a time, so records never mix.
+struct Writer {
+    half: tokio::net::tcp::OwnedWriteHalf,
+    state: Mutex<WriterState>,
+    /// Wakes the writer task when records were queued for it.
+    wake: Notify,
+}
+
+#[derive(Default)]
+struct WriterState {
+    queue: VecDeque<Outgoing>,
+    /// Someone (a caller or the task) is writing; others queue.
+    busy: bool,
+    /// The connection is gone or its socket failed: nothing more is sent.
+    closed: bool,
+}
+
+impl Writer {
+    /// Sends `record`, at once from this thread when the socket is idle and takes
+    /// it whole, else through the writer task. A failed write kills `waiting`.
+    fn send(&self, mut record: Outgoing, waiting: &Mutex<Waiting>) -> Result<(), RpcError> {
+        let mut state = self.state.lock();
+        if state.closed {
+            return Err(RpcError::ConnectionLost("writer stopped".to_string()));
+        }
+        if state.busy || record.payload.is_some() || record.head.len() > GATHER {
+            state.queue.push_back(record);
+            if !state.busy {
+                state.busy = true;
+                drop(state);
+                self.wake.notify_one();
+            }
+            return Ok(());
+        }
+        state.busy = true;
+        drop(state);
+        // `try_write` needs no runtime: it writes if the reactor saw the socket
+        // writable, and says WouldBlock (then the task takes over) otherwise.
+        let written = match self.half.try_write(&record.head) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+            Err(e) => {
+                let why = format!("write failed: {e}");
+                self.state.lock().closed = true;
+                waiting.lock().kill(&why);
+                return Err(RpcError::ConnectionLost(why));
+            }
+        };
+        let mut state = self.state.lock();
+        if written < record.head.len() {
+            record.head.drain(..written);
+            state.queue.push_front(record);
+        }
+        if state.queue.is_empty() {
+            state.busy = false;
+        } else {
+            drop(state);
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The next records for the task to write: one large record, or small ones
+    /// gathered into `batch`. `None` (and no longer busy) when nothing is queued.
+    fn next(&self, batch: &mut Vec<u8>) -> Option<Option<Outgoing>> {
+        let mut state = self.state.lock();
+        batch.clear();
+        match state.queue.front() {
+            None => {
+                state.busy = false;
+                return None;
+            }
+            Some(first) if first.len() > GATHER => return Some(state.queue.pop_front()),
+            Some(_) => {}
+        }
+        while batch.len() < GATHER {
+            match state.queue.front() {
+                Some(more) if more.len() <= GATHER => {
+                    gather(batch, more);
+                    state.queue.pop_front();
+                }
+                _ => break,
+            }
+        }
+        Some(None)
+    }
 }
 
 /// One of the client's connections: made on first use, made again on the next
@@ -227,13 +331,23 @@ impl RpcClient {
         }
     }
 
-    /// Gives up on a call (with [`RpcError::TimedOut`]) when no reply came within
-    /// `limit`: what a soft mount does. Without it a call waits as long as the
-    /// connection lives (a hard mount on TCP, where the transport itself
-    /// retransmits).
+    /// Marks the mount soft: a call gives up when no answer came within `limit`,
+    /// resends included (enforced by `client::NfsClient`, which reads it
+    /// back with [`RpcClient::call_timeout`]). Without it calls wait as long as it
+    /// takes (a hard mount).
     pub fn with_call_timeout(mut self, limit: Option<Duration>) -> RpcClient {
         self.call_timeout = limit;
         self
+    }
+
+    /// The soft mount's bound on a call; `None` on a hard mount.
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.call_timeout
+    }
+
+    /// The bound on one connection attempt (the mount's `timeo`).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// The server's address.
@@ -261,11 +375,16 @@ impl RpcClient {
         proc: u32,
         args: &A,
     ) -> Result<Reply, RpcError> {
-        self.call_with_payload(prog, vers, proc, args, None).await
+        self.call_with_payload(prog, vers, proc, args, None, false)
+            .await
     }
 
     /// Like [`RpcClient::call_raw`], with `payload` sent after `args` as the bytes
     /// of an opaque whose length `args` ends with (a WRITE's data), uncopied.
+    /// A `bulk` call (READ, WRITE) goes to the next connection of the set in turn;
+    /// any other to the first, so a sequence of small calls finds a connection
+    /// (and server thread) warm rather than the coldest of eight. The transport
+    /// gives up on nothing by itself: time limits are the caller's.
     pub async fn call_with_payload<A: Pack>(
         &self,
         prog: u32,
@@ -273,6 +392,7 @@ impl RpcClient {
         proc: u32,
         args: &A,
         payload: Option<Payload>,
+        bulk: bool,
     ) -> Result<Reply, RpcError> {
         let xid = self.next_xid.fetch_add(1, Ordering::Relaxed);
         let head = self.encode_call(xid, prog, vers, proc, args, payload.as_ref())?;
@@ -282,22 +402,7 @@ impl RpcClient {
             .acquire()
             .await
             .map_err(|_| RpcError::ConnectionLost("client closed".to_string()))?;
-        let reply = match self.call_timeout {
-            None => self.exchange(xid, record).await?,
-            Some(limit) => {
-                let timer = reactor::sleep(limit);
-                let exchange = std::pin::pin!(self.exchange(xid, record));
-                match futures::future::select(exchange, std::pin::pin!(timer)).await {
-                    futures::future::Either::Left((reply, _)) => reply?,
-                    futures::future::Either::Right(_) => {
-                        return Err(RpcError::TimedOut(format!(
-                            "{} gave none within {limit:?}",
-                            self.address
-                        )))
-                    }
-                }
-            }
-        };
+        let reply = self.exchange(xid, record, bulk).await?;
         let start = check_reply_header(&reply, xid)?;
         Ok(Reply {
             record: reply,
@@ -342,8 +447,8 @@ impl RpcClient {
     }
 
     /// Sends one record and waits for the reply with the same xid.
-    async fn exchange(&self, xid: u32, record: Outgoing) -> Result<Buffer, RpcError> {
-        let connection = self.connection().await?;
+    async fn exchange(&self, xid: u32, record: Outgoing, bulk: bool) -> Result<Buffer, RpcError> {
+        let connection = self.connection(bulk).await?;
         let (sender, receiver) = oneshot::channel();
         {
             let mut waiting = connection.waiting.lock();
@@ -357,9 +462,7 @@ impl RpcClient {
             waiting: &connection.waiting,
             xid,
         };
-        if connection.outgoing.send(record).is_err() {
-            return Err(RpcError::ConnectionLost("writer stopped".to_string()));
-        }
+        connection.writer.send(record, &connection.waiting)?;
         let reply = receiver
             .await
             .unwrap_or_else(|_| Err(RpcError::ConnectionLost("reply channel closed".to_string())));
@@ -367,9 +470,15 @@ impl RpcClient {
         reply
     }
 
-    /// The next connection in turn, made now if it is not live.
-    async fn connection(&self) -> Result<Arc<Connection>, RpcError> {
-        let slot = &self.slots[self.next_slot.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+    /// The next connection in turn for a `bulk` call, else the first; made now if
+    /// it is not live.
+    async fn connection(&self, bulk: bool) -> Result<Arc<Connection>, RpcError> {
+        let index = if bulk {
+            self.next_slot.fetch_add(1, Ordering::Relaxed) % self.slots.len()
+        } else {
+            0
+        };
+        let slot = &self.slots[index];
         if let Some(connection) = slot.live() {
             return Ok(connection);
         }
@@ -432,54 +541,58 @@ impl Connection {
             }
         };
         let _ = stream.set_nodelay(true);
-        let (reader, writer) = stream.into_split();
-        let (outgoing, queue) = mpsc::unbounded_channel();
+        let (reader, half) = stream.into_split();
+        let writer = Arc::new(Writer {
+            half,
+            state: Mutex::new(WriterState::default()),
+            wake: Notify::new(),
+        });
         let waiting = Arc::new(Mutex::new(Waiting::default()));
-        tokio::spawn(write_records(writer, queue, waiting.clone()));
+        tokio::spawn(write_records(writer.clone(), waiting.clone()));
         tokio::spawn(read_records(reader, waiting.clone()));
-        Ok(Connection { outgoing, waiting })
+        Ok(Connection { writer, waiting })
     }
 }
 
-/// Writes queued records: small ones gathered, several per system call when they
-/// pile up; large ones (WRITE payloads) straight from their buffers.
-async fn write_records(
-    mut writer: tokio::net::tcp::OwnedWriteHalf,
-    mut queue: mpsc::UnboundedReceiver<Outgoing>,
-    waiting: Arc<Mutex<Waiting>>,
-) {
+/// The writer task: whenever woken, writes what is queued, small records
+/// gathered (one system call for many), large ones (WRITE payloads) straight
+/// from their buffers; ends when the connection is dropped or a write fails.
+async fn write_records(writer: Arc<Writer>, waiting: Arc<Mutex<Waiting>>) {
     let mut batch = Vec::new();
-    let mut next = None;
     loop {
-        let record = match next.take() {
-            Some(record) => record,
-            None => match queue.recv().await {
-                Some(record) => record,
-                None => return,
-            },
-        };
-        let sent = if record.len() > GATHER {
-            send_large(&mut writer, &record).await
-        } else {
-            batch.clear();
-            gather(&mut batch, &record);
-            while batch.len() < GATHER {
-                match queue.try_recv() {
-                    Ok(more) if more.len() <= GATHER => gather(&mut batch, &more),
-                    Ok(more) => {
-                        next = Some(more);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            writer.write_all(&batch).await
-        };
-        if let Err(e) = sent {
-            waiting.lock().kill(&format!("write failed: {e}"));
+        writer.wake.notified().await;
+        if writer.state.lock().closed {
             return;
         }
+        while let Some(large) = writer.next(&mut batch) {
+            let sent = match &large {
+                Some(record) => send_large(&writer.half, record).await,
+                None => write_all(&writer.half, &batch).await,
+            };
+            if let Err(e) = sent {
+                writer.state.lock().closed = true;
+                waiting.lock().kill(&format!("write failed: {e}"));
+                return;
+            }
+        }
     }
+}
+
+/// Writes all of `bytes` through the shared write half.
+async fn write_all(
+    half: &tokio::net::tcp::OwnedWriteHalf,
+    mut bytes: &[u8],
+) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        half.writable().await?;
+        match half.try_write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Appends `record` (payload and padding included) to `batch`.
@@ -496,14 +609,14 @@ fn gather(batch: &mut Vec<u8>, record: &Outgoing) {
 
 /// Writes one large record without copying its payload.
 async fn send_large(
-    writer: &mut tokio::net::tcp::OwnedWriteHalf,
+    half: &tokio::net::tcp::OwnedWriteHalf,
     record: &Outgoing,
 ) -> std::io::Result<()> {
-    writer.write_all(&record.head).await?;
+    write_all(half, &record.head).await?;
     if let Some(payload) = &record.payload {
-        writer.write_all(payload.bytes()).await?;
+        write_all(half, payload.bytes()).await?;
         let pad = padded(payload.range.len()) - payload.range.len();
-        writer.write_all(&[0u8; 4][..pad]).await?;
+        write_all(half, &[0u8; 4][..pad]).await?;
     }
     Ok(())
 }

@@ -16,6 +16,13 @@
 //!   ([`NfsNode::drain_writes`]).
 //! - Memory: the window, plus the uncommitted data kept until a COMMIT (see
 //!   `writes`), which a background COMMIT keeps small.
+//!
+//! One exception to "sent at once": the first write of a file with nothing else
+//! written or kept, if small ([`HOLD_MAX`]), is held back until the next write,
+//! anything that drains the writes (a read, `stat`, `setattr`), or the close. A
+//! close that finds it still held sends it as one FILE_SYNC WRITE and needs no
+//! COMMIT (Linux's client does the same): create + write + close costs one call
+//! less.
 
 use crate::buffers::Buffer;
 use crate::node::NfsNode;
@@ -31,6 +38,11 @@ use vfs_core::{Errno, Error, Result};
 /// Bytes of one file's WRITEs in flight at once (at least the largest `wsize`).
 pub const WINDOW: usize = 8 << 20;
 
+/// The largest write held back for a FILE_SYNC WRITE at close (see the module),
+/// and at most `wsize`: one WRITE carries it. A larger first write gains little
+/// from saving the COMMIT and would wait longer for its round trip at close.
+pub const HOLD_MAX: usize = 64 << 10;
+
 /// The background WRITEs of one file.
 pub struct WriteBehind {
     /// One permit per byte of the window; a WRITE holds its bytes' permits.
@@ -43,6 +55,8 @@ pub struct WriteBehind {
     committing: AtomicBool,
     /// Told whenever a WRITE in flight ends.
     ended: Notify,
+    /// A small first write not sent yet (offset, data): see the module.
+    held: Mutex<Option<(u64, Arc<Buffer>)>>,
     /// Background WRITEs ended since the attributes were last dropped. Their
     /// replies may have come in any order, and on a server whose ctime does not
     /// tell them apart the cached size can be that of an older one; the
@@ -58,15 +72,19 @@ impl Default for WriteBehind {
             error: Mutex::new(None),
             committing: AtomicBool::new(false),
             ended: Notify::new(),
+            held: Mutex::new(None),
             attrs_unsure: AtomicBool::new(false),
         }
     }
 }
 
 impl WriteBehind {
-    /// True when no WRITE is in flight and no failure waits to be reported.
+    /// True when no WRITE is in flight or held and no failure waits to be
+    /// reported.
     pub fn is_idle(&self) -> bool {
-        self.in_flight.lock().is_empty() && self.error.lock().is_none()
+        self.in_flight.lock().is_empty()
+            && self.error.lock().is_none()
+            && self.held.lock().is_none()
     }
 
     /// Remembers a failure for the next write, `fsync` or close to report.
@@ -122,55 +140,21 @@ impl NfsNode {
         }
         let node = self.arc()?;
         let wsize = (self.state.limits.wsize as usize).clamp(1, WINDOW);
+        // Only one write is ever held: this one goes after it.
+        node.send_held().await?;
+        if data.len() <= HOLD_MAX.min(wsize) && !data.is_empty() && kept.is_empty() {
+            *kept.behind.held.lock() = Some((offset, Arc::new(Buffer::copy_of(data))));
+            kept.changed();
+            return Ok(data.len());
+        }
         for (i, piece) in data.chunks(wsize).enumerate() {
             let at = offset + (i * wsize) as u64;
             let end = at + piece.len() as u64;
             if kept.behind.overlaps(at, end) {
                 kept.behind.drain().await;
             }
-            let permits = kept
-                .behind
-                .window
-                .clone()
-                .acquire_many_owned(piece.len() as u32)
-                .await
-                .map_err(|_| Errno::EIO.with("write-behind window closed"))?;
-            let buffer = Arc::new(Buffer::copy_of(piece));
-            let id = kept.next_id();
-            kept.behind.in_flight.lock().push((id, at, end));
-            kept.changed();
-            let node = node.clone();
-            drop(reactor::spawn(async move {
-                let Ok(kept) = node.kept() else { return };
-                let range = 0..buffer.len();
-                let mut written = {
-                    let _order = kept.order.read().await;
-                    node.write_kept(id, at, buffer.clone(), range.clone(), stable_how::UNSTABLE)
-                        .await
-                };
-                if matches!(&written, Err(e) if e.errno() == Errno::EINVAL) {
-                    // A server without holes refuses a piece that overtook an
-                    // older one: once those landed, it goes again, extending the
-                    // file only where it really starts past the end. From now on
-                    // this file's writes are sent in order (`no_holes`).
-                    kept.behind.wait_for_older(id).await;
-                    let _order = kept.order.read().await;
-                    written = node
-                        .write_again(id, at, buffer, range, stable_how::UNSTABLE)
-                        .await;
-                }
-                kept.behind.in_flight.lock().retain(|w| w.0 != id);
-                kept.behind.attrs_unsure.store(true, Ordering::Release);
-                kept.behind.ended.notify_waiters();
-                kept.changed();
-                if let Err(error) = written {
-                    kept.behind.fail(error);
-                }
-                drop(permits);
-                if kept.bytes() > COMMIT_AT {
-                    node.commit_in_background();
-                }
-            }));
+            node.send_behind(at, Arc::new(Buffer::copy_of(piece)))
+                .await?;
         }
         if kept.bytes() > MAX_UNCOMMITTED {
             // The background COMMIT fell behind: this writer waits for one, so the
@@ -180,6 +164,101 @@ impl NfsNode {
             }
         }
         Ok(data.len())
+    }
+
+    /// Sends `buffer` as an UNSTABLE WRITE at `at` in the background, once the
+    /// window has room for it.
+    async fn send_behind(self: &Arc<Self>, at: u64, buffer: Arc<Buffer>) -> Result<()> {
+        let kept = self.kept()?;
+        let end = at + buffer.len() as u64;
+        let permits = kept
+            .behind
+            .window
+            .clone()
+            .acquire_many_owned(buffer.len() as u32)
+            .await
+            .map_err(|_| Errno::EIO.with("write-behind window closed"))?;
+        let id = kept.next_id();
+        kept.behind.in_flight.lock().push((id, at, end));
+        kept.changed();
+        let node = self.clone();
+        drop(reactor::spawn(async move {
+            let Ok(kept) = node.kept() else { return };
+            let range = 0..buffer.len();
+            let mut written = {
+                let _order = kept.order.read().await;
+                node.write_kept(id, at, buffer.clone(), range.clone(), stable_how::UNSTABLE)
+                    .await
+            };
+            if matches!(&written, Err(e) if e.errno() == Errno::EINVAL) {
+                // A server without holes refuses a piece that overtook an
+                // older one: once those landed, it goes again, extending the
+                // file only where it really starts past the end. From now on
+                // this file's writes are sent in order (`no_holes`).
+                kept.behind.wait_for_older(id).await;
+                let _order = kept.order.read().await;
+                written = node
+                    .write_again(id, at, buffer, range, stable_how::UNSTABLE)
+                    .await;
+            }
+            kept.behind.in_flight.lock().retain(|w| w.0 != id);
+            kept.behind.attrs_unsure.store(true, Ordering::Release);
+            kept.behind.ended.notify_waiters();
+            kept.changed();
+            if let Err(error) = written {
+                kept.behind.fail(error);
+            }
+            drop(permits);
+            if kept.bytes() > COMMIT_AT {
+                node.commit_in_background();
+            }
+        }));
+        Ok(())
+    }
+
+    /// Sends the held write, if any, in the background like any other.
+    async fn send_held(self: &Arc<Self>) -> Result<()> {
+        let held = self.kept()?.behind.held.lock().take();
+        match held {
+            Some((at, buffer)) => self.send_behind(at, buffer).await,
+            None => Ok(()),
+        }
+    }
+
+    /// At close or `fsync`: sends the held write, if any, as one FILE_SYNC WRITE
+    /// and waits for it, so no COMMIT is needed for it (nothing else was written:
+    /// any other write would have sent it). It counts as in flight meanwhile, so
+    /// a concurrent read or `stat` waits for it.
+    pub async fn write_held_stable(&self) -> Result<()> {
+        let kept = self.kept()?;
+        let Some((at, buffer)) = kept.behind.held.lock().take() else {
+            return Ok(());
+        };
+        let permits = kept
+            .behind
+            .window
+            .acquire_many(buffer.len() as u32)
+            .await
+            .map_err(|_| Errno::EIO.with("write-behind window closed"))?;
+        let id = kept.next_id();
+        kept.behind
+            .in_flight
+            .lock()
+            .push((id, at, at + buffer.len() as u64));
+        kept.changed();
+        let range = 0..buffer.len();
+        let written = {
+            let _order = kept.order.read().await;
+            // `write_again`: on a server without holes, a write past the end of
+            // file is refused, then the file is extended and it goes again.
+            self.write_again(id, at, buffer, range, stable_how::FILE_SYNC)
+                .await
+        };
+        kept.behind.in_flight.lock().retain(|w| w.0 != id);
+        kept.behind.ended.notify_waiters();
+        kept.changed();
+        drop(permits);
+        written.map(drop)
     }
 
     /// Starts a COMMIT of what is kept now on the I/O threads unless one runs.
@@ -206,6 +285,11 @@ impl NfsNode {
     /// the next write, `fsync` or close to report.
     pub async fn drain_writes(&self) {
         if let Some(kept) = &self.data {
+            if let Ok(node) = self.arc() {
+                if let Err(error) = node.send_held().await {
+                    kept.behind.fail(error);
+                }
+            }
             kept.behind.drain().await;
             if kept.behind.attrs_unsure.swap(false, Ordering::AcqRel) {
                 self.attrs.expire();

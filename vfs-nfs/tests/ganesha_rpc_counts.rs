@@ -67,6 +67,37 @@ fn create_is_one_lookup_and_one_create_and_open_sends_no_getattr() {
 }
 
 #[test]
+fn create_write_close_is_lookup_create_and_one_stable_write() {
+    let dir = TestDir::new("rpc-create-write");
+    let (ns, fs) = mount(&dir, LONG_CACHE);
+    let me = ns.root_caller();
+    let flags = OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::TRUNCATE;
+    let data = vec![7u8; 4096];
+    let ((), spent) = calls(&fs, || {
+        let file = block_on(ns.open(&me, "/small", flags, 0o644)).unwrap();
+        assert_eq!(block_on(file.write_at(0, &data)).unwrap(), data.len());
+        block_on(file.close()).unwrap();
+    });
+    // The lone small write goes FILE_SYNC at close: no COMMIT.
+    assert_eq!(spent.get(NFSPROC3_WRITE), 1, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_COMMIT), 0, "{spent}");
+    assert_eq!(spent.total(), 3, "create + write + close sent {spent}");
+    assert_eq!(std::fs::read(dir.local().join("small")).unwrap(), data);
+
+    // Two writes: the first is sent when the second comes, UNSTABLE, and the
+    // close COMMITs as before.
+    let ((), spent) = calls(&fs, || {
+        let file = block_on(ns.open(&me, "/two", flags, 0o644)).unwrap();
+        block_on(file.write_at(0, &data)).unwrap();
+        block_on(file.write_at(4096, &data)).unwrap();
+        block_on(file.close()).unwrap();
+    });
+    assert_eq!(spent.get(NFSPROC3_WRITE), 2, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_COMMIT), 1, "{spent}");
+    assert_eq!(std::fs::read(dir.local().join("two")).unwrap().len(), 8192);
+}
+
+#[test]
 fn open_after_a_lookup_sends_no_second_getattr() {
     let dir = TestDir::new("rpc-open");
     std::fs::write(dir.local().join("f"), b"data").unwrap();

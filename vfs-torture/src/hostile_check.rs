@@ -87,6 +87,16 @@ fn draw(ns: &Namespace, me: &Caller, kind: HostileKind) -> Drawn {
                 Err(e) => return failed(e),
                 Ok(file) => file,
             };
+            // `fstat` of the open file: a `stat` or `open` right after a LOOKUP
+            // may rightly use the attributes that LOOKUP brought (even under
+            // `noac`), so this is the call sure to draw a GETATTR.
+            let fstat = match block_on(file.getattr()) {
+                Err(e) => {
+                    let _ = block_on(file.close());
+                    return failed(e);
+                }
+                Ok(attr) => attr,
+            };
             let mut data = Vec::new();
             let mut chunk = vec![0u8; 256 << 10];
             let read = loop {
@@ -106,12 +116,17 @@ fn draw(ns: &Namespace, me: &Caller, kind: HostileKind) -> Drawn {
                 return failed(e);
             }
             let what = format!(
-                "stat gave {:?} of {} bytes, read gave {} bytes",
+                "stat gave {:?} of {} bytes, fstat {:?} of {} bytes, read gave {} bytes",
                 attr.file_type,
                 attr.size,
+                fstat.file_type,
+                fstat.size,
                 data.len()
             );
-            if data == FILE_DATA && attr.size == FILE_DATA.len() as u64 {
+            let honest = |attr: &vfs_core::Attr| {
+                attr.file_type == vfs_core::FileType::Regular && attr.size == FILE_DATA.len() as u64
+            };
+            if data == FILE_DATA && honest(&attr) && honest(&fstat) {
                 Drawn::Clean(what)
             } else {
                 Drawn::Hostile(what)

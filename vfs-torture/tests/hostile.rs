@@ -26,16 +26,13 @@ macro_rules! hostile_tests {
 }
 
 hostile_tests! {
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     dot_in_middle: DotInMiddle;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     dotdot_entry: DotDotEntry;
     slash_in_name: SlashInName;
     nul_in_name: NulInName;
     empty_name: EmptyName;
     long_name: LongName;
     slash_in_readdir_fallback: SlashInReaddirFallback;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     cookie_loop: CookieLoop;
     empty_page_no_eof: EmptyPageNoEof;
     oversize_record: OversizeRecord;
@@ -45,18 +42,12 @@ hostile_tests! {
     truncated_xdr: TruncatedXdr;
     garbage_bytes: GarbageBytes;
     read_too_much: ReadTooMuch;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     read_count_mismatch: ReadCountMismatch;
     bad_file_type: BadFileType;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     type_change: TypeChange;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     huge_size: HugeSize;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     bad_nanoseconds: BadNanoseconds;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     long_handle: LongHandle;
-    #[ignore = "needs vfs-nfs reply validation (issue 6)"]
     lookup_parent: LookupParent;
 }
 
