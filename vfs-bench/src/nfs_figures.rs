@@ -8,15 +8,13 @@
 
 use crate::measure::{alternate, throughput, Ctx, Fallible, Figure, Pair, Unit};
 use crate::peers::{check_vfs_cp, libnfs_peer, nfs_cat, nfs_cp, vfs_cp};
-use crate::scratch::{
-    check_size, file_name, make_file, make_files, url_with_option, url_with_path, ScratchDir,
-};
+use crate::scratch::{check_size, file_name, make_file, make_files, ScratchDir};
 use crate::streams::{stream_read, stream_write};
 use futures::executor::block_on;
 use std::fs;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vfs_core::{MountOptions, Namespace, OpenFlags, Registry};
+use vfs_core::{url_with_option, url_with_path, MountOptions, Namespace, OpenFlags, Registry};
 use vfs_posix_shim::{Blocking, Vfs};
 
 /// Where the export is mounted in our namespace (a ram root, as an application

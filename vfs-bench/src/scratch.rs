@@ -93,23 +93,10 @@ pub fn check_size(path: &Path, size: u64) -> io::Result<()> {
     }
 }
 
-/// `url` with `path` (starting with `/`) appended to its path, before any query.
-pub fn url_with_path(url: &str, path: &str) -> String {
-    match url.split_once('?') {
-        Some((base, query)) => format!("{}{path}?{query}", base.trim_end_matches('/')),
-        None => format!("{}{path}", url.trim_end_matches('/')),
-    }
-}
-
-/// `url` with one more query option (`noac`, `key=value`).
-pub fn url_with_option(url: &str, option: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{option}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vfs_core::{url_with_option, url_with_path};
 
     #[test]
     fn urls_keep_the_query_last() {

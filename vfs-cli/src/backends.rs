@@ -4,7 +4,10 @@ use conformance::{BackendHarness, NamespaceTarget, ScratchMount};
 use futures::executor::block_on;
 use parking_lot::Mutex;
 use std::sync::Arc;
-use vfs_core::{Errno, Filesystem, MountOptions, Name, Namespace, NewNode, Registry, Result};
+use vfs_core::{
+    url_with_option, url_with_path, Errno, Filesystem, MountOptions, Name, Namespace, NewNode,
+    Registry, Result,
+};
 use vfs_nfs::memfs_server::MemfsServer;
 
 /// A registry holding every built-in backend.
@@ -41,7 +44,7 @@ pub fn harness(registry: &Arc<Registry>, url: &str) -> Result<(BackendHarness, I
         let harness = BackendHarness::new(move |scratch: ScratchMount| {
             let url = match scratch.size_limit {
                 None => url.clone(),
-                Some(limit) => with_query(&url, &format!("size={limit}")),
+                Some(limit) => url_with_option(&url, &format!("size={limit}")),
             };
             block_on(registry.mount(&url))
         });
@@ -69,7 +72,7 @@ pub fn harness(registry: &Arc<Registry>, url: &str) -> Result<(BackendHarness, I
         };
         block_on(base.root().mkdir(&name, &owner))?;
         made.lock().push(name.clone());
-        block_on(registry.mount(&with_path(&url, &name.to_string())))
+        block_on(registry.mount(&url_with_path(&url, &name.to_string())))
     });
     Ok((harness, instances))
 }
@@ -98,34 +101,5 @@ impl Instances {
             }
         }
         first_error.map_or(Ok(()), Err)
-    }
-}
-
-/// `url` with `/segment` appended to its path (before any query).
-fn with_path(url: &str, segment: &str) -> String {
-    match url.split_once('?') {
-        Some((base, query)) => format!("{}/{segment}?{query}", base.trim_end_matches('/')),
-        None => format!("{}/{segment}", url.trim_end_matches('/')),
-    }
-}
-
-fn with_query(url: &str, pair: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{pair}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_extended_before_the_query() {
-        assert_eq!(
-            with_path("nfs://h/e?nfsport=1", "d"),
-            "nfs://h/e/d?nfsport=1"
-        );
-        assert_eq!(with_path("nfs://h/e/", "d"), "nfs://h/e/d");
-        assert_eq!(with_query("ram://", "size=5"), "ram://?size=5");
-        assert_eq!(with_query("ram://?a=1", "size=5"), "ram://?a=1&size=5");
     }
 }

@@ -24,6 +24,7 @@ mod open_file;
 mod permission;
 mod registry;
 mod resolve;
+mod url_edit;
 mod vnode;
 
 pub use async_trait::async_trait;
@@ -41,4 +42,5 @@ pub use permission::check_access;
 pub use registry::{BackendFactory, Registry};
 pub use resolve::{check_path, MAX_SYMLINKS};
 pub use url::Url;
+pub use url_edit::{url_with_option, url_with_path};
 pub use vnode::{DirEntry, DirPage, Vnode};

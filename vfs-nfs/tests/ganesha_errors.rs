@@ -6,7 +6,8 @@ mod support;
 
 use futures::executor::block_on;
 use std::os::unix::fs::PermissionsExt;
-use support::{server_url, with_path, with_query, TestDir};
+use support::{server_url, TestDir};
+use vfs_core::{url_with_option, url_with_path};
 use vfs_core::{Errno, Error};
 use vfs_nfs::{NfsFs, NfsUrl};
 
@@ -58,14 +59,14 @@ fn malformed_urls() {
     mount_fails(&no_host, Errno::EINVAL, &[&export, "no server host"]);
     let not_nfs = format!("nfsv3://{host}{export}");
     mount_fails(&not_nfs, Errno::EINVAL, &[&host, &export, "not nfs"]);
-    let bad_value = with_query(server_url(), "rsize=big");
+    let bad_value = url_with_option(server_url(), "rsize=big");
     mount_fails(&bad_value, Errno::EINVAL, &[&host, &export, "rsize='big'"]);
 }
 
 #[test]
 fn unknown_option() {
     let (host, export) = host_and_export();
-    let url = with_query(server_url(), "colour=blue");
+    let url = url_with_option(server_url(), "colour=blue");
     mount_fails(
         &url,
         Errno::EINVAL,
@@ -193,7 +194,7 @@ fn export_not_found() {
 #[test]
 fn directory_below_the_export_not_found() {
     let (host, export) = host_and_export();
-    let url = with_path(server_url(), "no-such-directory");
+    let url = url_with_path(server_url(), "no-such-directory");
     mount_fails(
         &url,
         Errno::ENOENT,
@@ -209,14 +210,18 @@ fn permission_denied_by_the_server() {
     let locked = dir.local().join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let as_user = with_query(
-        &with_path(server_url(), &format!("{}/locked", dir.name())),
+    let as_user = url_with_option(
+        &url_with_path(server_url(), &format!("{}/locked", dir.name())),
         "uid=1000&gid=1000",
     );
     let needles = [host.as_str(), export.as_str(), "locked", "ACCES"];
 
     // A mount that must write there (a scratch directory) fails at once.
-    mount_fails(&with_query(&as_user, "scratch"), Errno::EACCES, &needles);
+    mount_fails(
+        &url_with_option(&as_user, "scratch"),
+        Errno::EACCES,
+        &needles,
+    );
 
     // A plain mount succeeds: MOUNT, FSINFO and GETATTR need no permission on the
     // directory (ganesha resolves MOUNT paths itself). What the user may not do

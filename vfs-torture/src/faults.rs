@@ -7,7 +7,7 @@ use crate::ganesha;
 use crate::pattern;
 use crate::proxy::{Direction, FaultPlan, FaultProxy};
 use crate::report::Verdict;
-use crate::urls::{option, with_nfs_port, with_path, with_query};
+use crate::urls::{option, with_nfs_port};
 use futures::executor::block_on;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+use vfs_core::{url_with_option, url_with_path};
 use vfs_core::{Errno, MountOptions, Namespace, OpenFlags};
 use vfs_nfs::NfsFs;
 
@@ -154,7 +155,7 @@ pub fn ganesha_kill_during_read(url: &str, size: u64) -> Verdict {
         let _ = std::fs::remove_dir_all(&local);
         return Verdict::fail(name, format!("cannot make the file in the export: {e}"));
     }
-    let verdict = match mount(&with_path(url, &dir)) {
+    let verdict = match mount(&url_with_path(url, &dir)) {
         Err(e) => Verdict::fail(&name, e),
         Ok(ns) => {
             let progress = Arc::new(AtomicU64::new(0));
@@ -184,7 +185,7 @@ pub fn ganesha_kill_during_write(url: &str, size: u64) -> Verdict {
     if let Err(e) = std::fs::create_dir_all(&local) {
         return Verdict::fail(name, format!("cannot make a directory in the export: {e}"));
     }
-    let verdict = match mount(&with_path(url, &dir)) {
+    let verdict = match mount(&url_with_path(url, &dir)) {
         Err(e) => Verdict::fail(&name, e),
         Ok(ns) => {
             let progress = Arc::new(AtomicU64::new(0));
@@ -325,7 +326,7 @@ pub fn soft_mount_stalled(url: &str, enforce_bound: bool) -> Verdict {
         Ok(proxy) => proxy,
         Err(e) => return Verdict::fail(name, e),
     };
-    let soft = with_query(
+    let soft = url_with_option(
         &with_nfs_port(url, proxy.port()),
         "soft&timeo=10&retrans=1&noac",
     );

@@ -11,7 +11,7 @@ use vfs_torture::hostile::HostileKind;
 use vfs_torture::report::{Tally, Verdict};
 use vfs_torture::stress::run_stress;
 use vfs_torture::watchdog::run_with_deadline;
-use vfs_torture::{faults, ganesha, hostile_check, urls};
+use vfs_torture::{faults, ganesha, hostile_check};
 
 #[derive(Parser)]
 #[command(about = "Fault injection for the vfs NFS client: crashes, cuts, hostile replies, stress")]
@@ -166,7 +166,10 @@ fn main() {
         // noac: the final pass compares link counts, which another name's
         // REMOVE changes without telling this mount's attribute cache (Linux
         // behaves the same); the model must not see cached counts.
-        targets.push(("nfs".to_string(), urls::with_query(url, "scratch&noac")));
+        targets.push((
+            "nfs".to_string(),
+            vfs_core::url_with_option(url, "scratch&noac"),
+        ));
     }
     for (label, target) in targets {
         let seed = args.seed;

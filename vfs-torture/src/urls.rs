@@ -1,20 +1,6 @@
 //! Editing `nfs://` URLs: a directory appended to the path, an option added, the
 //! NFS port pointed at a proxy.
 
-/// `url` with `/segment` appended to its path (before any query).
-pub fn with_path(url: &str, segment: &str) -> String {
-    match url.split_once('?') {
-        Some((base, query)) => format!("{}/{segment}?{query}", base.trim_end_matches('/')),
-        None => format!("{}/{segment}", url.trim_end_matches('/')),
-    }
-}
-
-/// `url` with the query pair `pair` added.
-pub fn with_query(url: &str, pair: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{pair}")
-}
-
 /// The value of option `key` in `url`'s query.
 pub fn option<'a>(url: &'a str, key: &str) -> Option<&'a str> {
     let (_, query) = url.split_once('?')?;
@@ -39,6 +25,7 @@ pub fn with_nfs_port(url: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vfs_core::{url_with_option, url_with_path};
 
     #[test]
     fn edits() {
@@ -49,9 +36,9 @@ mod tests {
             "nfs://127.0.0.1/export?nfsport=7&mountport=20048"
         );
         assert_eq!(
-            with_path(url, "d"),
+            url_with_path(url, "d"),
             "nfs://127.0.0.1/export/d?nfsport=2049&mountport=20048"
         );
-        assert_eq!(with_query("nfs://h/e", "soft"), "nfs://h/e?soft");
+        assert_eq!(url_with_option("nfs://h/e", "soft"), "nfs://h/e?soft");
     }
 }

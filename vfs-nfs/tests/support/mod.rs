@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use vfs_core::{url_with_option, url_with_path};
 use vfs_core::{Errno, FileType, MountOptions, Namespace, OpenFlags, Result};
 use vfs_nfs::NfsFs;
 
@@ -60,20 +61,6 @@ pub fn export_dir() -> PathBuf {
     }
 }
 
-/// `url` with `/segment` appended to its path (before any query).
-pub fn with_path(url: &str, segment: &str) -> String {
-    match url.split_once('?') {
-        Some((base, query)) => format!("{}/{segment}?{query}", base.trim_end_matches('/')),
-        None => format!("{}/{segment}", url.trim_end_matches('/')),
-    }
-}
-
-/// `url` with the query pair `pair` added.
-pub fn with_query(url: &str, pair: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{pair}")
-}
-
 /// Mounts `url` and makes it the root of a new namespace.
 pub fn mount(url: &str) -> Arc<Namespace> {
     let fs = block_on(NfsFs::mount(url)).unwrap_or_else(|e| panic!("mount {url}: {e}"));
@@ -84,7 +71,7 @@ pub fn mount(url: &str) -> Arc<Namespace> {
 /// and removes the per-test directories, whatever the test's own mounts cached.
 fn base() -> &'static Namespace {
     static BASE: OnceLock<Arc<Namespace>> = OnceLock::new();
-    BASE.get_or_init(|| mount(&with_query(server_url(), "noac")))
+    BASE.get_or_init(|| mount(&url_with_option(server_url(), "noac")))
 }
 
 /// A fresh directory of the export for one test, removed (with everything in it)
@@ -115,17 +102,17 @@ impl TestDir {
 
     /// The URL mounting it, with `options` (`&`-separated, may be empty) added.
     pub fn url(&self, options: &str) -> String {
-        let url = with_path(server_url(), &self.name);
+        let url = url_with_path(server_url(), &self.name);
         if options.is_empty() {
             url
         } else {
-            with_query(&url, options)
+            url_with_option(&url, options)
         }
     }
 
     /// The URL of `relative` inside it, as libnfs's tools take it.
     pub fn file_url(&self, relative: &str) -> String {
-        with_path(server_url(), &format!("{}/{relative}", self.name))
+        url_with_path(server_url(), &format!("{}/{relative}", self.name))
     }
 
     /// Mounts it (with `options`).
