@@ -34,8 +34,8 @@ pub fn run_all(target: &dyn Target) -> Report {
 }
 
 /// Runs the whole suite on a backend and panics listing every failure: the body of
-/// a backend's conformance test.
-pub fn assert_backend_conforms(harness: &BackendHarness) {
+/// a backend's conformance test. Returns the report, for tests that check more.
+pub fn assert_backend_conforms(harness: &BackendHarness) -> Report {
     let target = harness
         .target()
         .unwrap_or_else(|e| panic!("cannot make the backend: {e}"));
@@ -51,6 +51,7 @@ pub fn assert_backend_conforms(harness: &BackendHarness) {
         failures.join("\n"),
         report.summary()
     );
+    report
 }
 
 /// Runs the random mode on a backend for `seed` and `ops` and panics with the

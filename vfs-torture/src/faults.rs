@@ -121,6 +121,24 @@ fn wait_for(progress: &AtomicU64, mark: u64, limit: Duration) -> bool {
     true
 }
 
+/// Runs `transfer` of `size` bytes on its own thread (it counts its progress)
+/// while ganesha is killed and restarted part way; the transfer's result, or why
+/// the server could not be controlled.
+fn across_a_restart(
+    size: u64,
+    transfer: impl FnOnce(&AtomicU64) -> Result<(), String> + Send + 'static,
+) -> Result<(), String> {
+    let progress = Arc::new(AtomicU64::new(0));
+    let counted = progress.clone();
+    let worker = thread::spawn(move || transfer(&counted));
+    let server = kill_and_restart_at(&progress, size);
+    let transferred = worker
+        .join()
+        .unwrap_or_else(|_| Err("the transfer panicked".into()));
+    server.map_err(|e| format!("server control: {e}"))?;
+    transferred
+}
+
 /// SIGKILL to ganesha once `progress` passes a quarter of `size`, restart 2 s
 /// later. Returns what went wrong with the server itself, if anything.
 fn kill_and_restart_at(progress: &AtomicU64, size: u64) -> Result<(), String> {
@@ -158,17 +176,11 @@ pub fn ganesha_kill_during_read(url: &str, size: u64) -> Verdict {
     let verdict = match mount(&url_with_path(url, &dir)) {
         Err(e) => Verdict::fail(&name, e),
         Ok(ns) => {
-            let progress = Arc::new(AtomicU64::new(0));
-            let reading = progress.clone();
-            let reader = thread::spawn(move || read_and_check(&ns, "/big", size, 1, &reading));
-            let server = kill_and_restart_at(&progress, size);
-            let read = reader
-                .join()
-                .unwrap_or_else(|_| Err("the reader panicked".into()));
-            match (server, read) {
-                (Err(e), _) => Verdict::fail(&name, format!("server control: {e}")),
-                (Ok(()), Ok(())) => Verdict::pass(&name, "read completed, every byte right"),
-                (Ok(()), Err(e)) => Verdict::fail(&name, e),
+            match across_a_restart(size, move |progress| {
+                read_and_check(&ns, "/big", size, 1, progress)
+            }) {
+                Ok(()) => Verdict::pass(&name, "read completed, every byte right"),
+                Err(e) => Verdict::fail(&name, e),
             }
         }
     };
@@ -188,17 +200,11 @@ pub fn ganesha_kill_during_write(url: &str, size: u64) -> Verdict {
     let verdict = match mount(&url_with_path(url, &dir)) {
         Err(e) => Verdict::fail(&name, e),
         Ok(ns) => {
-            let progress = Arc::new(AtomicU64::new(0));
-            let writing = progress.clone();
-            let writer = thread::spawn(move || write_and_sync(&ns, "/big", size, 2, &writing));
-            let server = kill_and_restart_at(&progress, size);
-            let written = writer
-                .join()
-                .unwrap_or_else(|_| Err("the writer panicked".into()));
-            match (server, written) {
-                (Err(e), _) => Verdict::fail(&name, format!("server control: {e}")),
-                (Ok(()), Err(e)) => Verdict::fail(&name, e),
-                (Ok(()), Ok(())) => match compare_local(&local.join("big"), size, 2) {
+            match across_a_restart(size, move |progress| {
+                write_and_sync(&ns, "/big", size, 2, progress)
+            }) {
+                Err(e) => Verdict::fail(&name, e),
+                Ok(()) => match compare_local(&local.join("big"), size, 2) {
                     Ok(()) => Verdict::pass(&name, "fsync returned; the server's file is right"),
                     Err(e) => Verdict::fail(&name, format!("after fsync: {e}")),
                 },
