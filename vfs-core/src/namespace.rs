@@ -247,6 +247,36 @@ impl Namespace {
                 .await?;
             (location, false)
         };
+        self.open_checked(caller, location, flags, created, path)
+            .await
+    }
+
+    /// Opens the node `location` itself, as `open` does once it has resolved a path
+    /// (for a frontend that holds nodes rather than paths, such as FUSE). `CREATE`
+    /// and `EXCLUSIVE` are ignored: the node exists.
+    ///
+    /// Errors: as [`Namespace::open`] after resolution.
+    pub async fn open_node(
+        &self,
+        caller: &Caller,
+        location: Location,
+        flags: OpenFlags,
+    ) -> Result<FileHandle> {
+        let flags = flags - (OpenFlags::CREATE | OpenFlags::EXCLUSIVE);
+        self.open_checked(caller, location, flags, false, b".")
+            .await
+    }
+
+    /// The checks and the backend call of `open` on a resolved (or just created) node;
+    /// `path` names it in errors.
+    async fn open_checked(
+        &self,
+        _caller: &Caller,
+        location: Location,
+        flags: OpenFlags,
+        created: bool,
+        path: &[u8],
+    ) -> Result<FileHandle> {
         let file_type = location.vnode.file_type();
         // `O_DIRECTORY` is checked before `O_NOFOLLOW`'s symlink (Linux's `do_open`
         // before `may_open`).
@@ -497,9 +527,24 @@ impl Namespace {
         old: impl AsRef<[u8]>,
         new: impl AsRef<[u8]>,
     ) -> Result<()> {
-        let mut walker = self.walker();
-        let target = walker.walk(&caller.cwd, old.as_ref(), false).await?;
-        let parent = self.walker().walk_parent(&caller.cwd, new.as_ref()).await?;
+        let target = self.walker().walk(&caller.cwd, old.as_ref(), false).await?;
+        self.link_node(caller, &target, &caller.cwd, new).await
+    }
+
+    /// Adds `new` (resolved from `new_dir`) as a hard link to the node `target`, as
+    /// `link` does once it has resolved `old` (`linkat` with `AT_EMPTY_PATH`; what
+    /// FUSE asks for).
+    ///
+    /// Errors: as [`Namespace::link`] after resolving `old`.
+    pub async fn link_node(
+        &self,
+        caller: &Caller,
+        target: &Location,
+        new_dir: &Location,
+        new: impl AsRef<[u8]>,
+    ) -> Result<()> {
+        let _ = caller;
+        let parent = self.walker().walk_parent(new_dir, new.as_ref()).await?;
         let name = Self::creatable_name(&parent, false).await?;
         // An existing new name is EEXIST before EXDEV and EPERM (`filename_create`
         // runs before `vfs_link`'s checks).
@@ -600,8 +645,24 @@ impl Namespace {
         old: impl AsRef<[u8]>,
         new: impl AsRef<[u8]>,
     ) -> Result<()> {
-        let from = self.walker().walk_parent(&caller.cwd, old.as_ref()).await?;
-        let to = self.walker().walk_parent(&caller.cwd, new.as_ref()).await?;
+        self.rename_at(caller, &caller.cwd, old, &caller.cwd, new)
+            .await
+    }
+
+    /// `renameat`: `old` resolved from `old_dir`, `new` from `new_dir`.
+    ///
+    /// Errors: as [`Namespace::rename`].
+    pub async fn rename_at(
+        &self,
+        caller: &Caller,
+        old_dir: &Location,
+        old: impl AsRef<[u8]>,
+        new_dir: &Location,
+        new: impl AsRef<[u8]>,
+    ) -> Result<()> {
+        let _ = caller;
+        let from = self.walker().walk_parent(old_dir, old.as_ref()).await?;
+        let to = self.walker().walk_parent(new_dir, new.as_ref()).await?;
         if from.dir.mount.id() != to.dir.mount.id() {
             return Err(Errno::EXDEV.with("rename across mounts"));
         }
@@ -684,8 +745,22 @@ impl Namespace {
         follow: bool,
     ) -> Result<Attr> {
         let location = self.resolve(caller, path, follow).await?;
+        self.setattr_node(caller, &location, changes).await
+    }
+
+    /// Changes attributes of the node `location` itself, as `setattr` does once it has
+    /// resolved a path (for a frontend that holds nodes, such as FUSE).
+    ///
+    /// Errors: as [`Namespace::setattr`] after resolution.
+    pub async fn setattr_node(
+        &self,
+        caller: &Caller,
+        location: &Location,
+        changes: &SetAttr,
+    ) -> Result<Attr> {
+        let _ = caller;
         match changes.size {
-            Some(length) => truncate_checks(&location, length)?,
+            Some(length) => truncate_checks(location, length)?,
             None => location.mount.check_writable()?,
         }
         location.vnode.setattr(changes).await
