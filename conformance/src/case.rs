@@ -32,6 +32,8 @@ pub enum Area {
     Link,
     /// `symlink` and `readlink`.
     Symlink,
+    /// `mknod`: FIFOs, sockets and device nodes.
+    Mknod,
     /// Directory listings.
     Readdir,
     /// Mounts and cross-mount behaviour.
@@ -44,6 +46,8 @@ pub enum Area {
     /// Every change refused with `EROFS` on a read-only file system holding the
     /// fixture.
     ReadOnly,
+    /// Permission checks, made by an ordinary user on nodes root prepared.
+    Permission,
 }
 
 impl Area {
@@ -61,11 +65,13 @@ impl Area {
             Area::Rename => "rename",
             Area::Link => "link",
             Area::Symlink => "symlink",
+            Area::Mknod => "mknod",
             Area::Readdir => "readdir",
             Area::Namespace => "namespace",
             Area::Names => "names",
             Area::Fixture => "fixture",
             Area::ReadOnly => "readonly",
+            Area::Permission => "permission",
         }
     }
 }
@@ -239,6 +245,11 @@ pub mod needs {
         space_accounting: true,
         ..WRITE
     };
+    /// `mknod` of FIFOs, sockets and devices (and writing).
+    pub const SPECIAL_FILES: Capabilities = Capabilities {
+        special_files: true,
+        ..WRITE
+    };
 
     /// The union of `sets`.
     pub const fn all(sets: &[Capabilities]) -> Capabilities {
@@ -259,6 +270,7 @@ pub mod needs {
             out.unlinked_open_files |= s.unlinked_open_files;
             out.atomic_append |= s.atomic_append;
             out.space_accounting |= s.space_accounting;
+            out.special_files |= s.special_files;
             i += 1;
         }
         out

@@ -177,6 +177,10 @@ impl<'a> Ctx<'a> {
     pub fn symlink(&self, target: impl AsRef<[u8]>, rel: impl AsRef<[u8]>) -> Result<()> {
         self.target.symlink(target.as_ref(), &self.path(rel))
     }
+    /// `mknod(rel, mode, rdev)`.
+    pub fn mknod(&self, rel: impl AsRef<[u8]>, mode: u32, rdev: u64) -> Result<()> {
+        self.target.mknod(&self.path(rel), mode, rdev)
+    }
     /// `readlink`.
     pub fn readlink(&self, rel: impl AsRef<[u8]>) -> Result<Vec<u8>> {
         self.target.readlink(&self.path(rel))

@@ -4,8 +4,8 @@ use crate::target::{Entry, MountControl, ScratchMount, Target, TargetFile};
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use vfs_core::{
-    AccessMask, Attr, Capabilities, Errno, Error, FileType, FsStat, OpenFlags, Result, SetTime,
-    Timespec,
+    AccessMask, Attr, Capabilities, Credentials, Errno, Error, FileType, FsStat, OpenFlags, Result,
+    SetTime, Timespec,
 };
 
 /// Runs the suite's calls as system calls on a temporary host directory.
@@ -32,6 +32,12 @@ impl KernelTarget {
         let can_mount =
             mount_tmpfs(&probe, ScratchMount::default()).is_ok() && unmount_path(&probe).is_ok();
         let _ = std::fs::remove_dir(base.path().join(".mount-probe"));
+        // Searchable by everyone, so the `permission` cases' ordinary user reaches
+        // the scratch directories, as it reaches a namespace target's.
+        std::fs::set_permissions(
+            base.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )?;
         Ok(KernelTarget { base, can_mount })
     }
 }
@@ -238,6 +244,17 @@ impl Target for KernelTarget {
         self.can_mount.then_some(self as &dyn MountControl)
     }
 
+    fn as_user(&self, creds: &Credentials) -> Option<Box<dyn Target + '_>> {
+        // Only root can become another user.
+        // SAFETY: a plain getter.
+        (unsafe { libc::geteuid() } == 0).then(|| {
+            Box::new(KernelUser {
+                kernel: self,
+                creds: creds.clone(),
+            }) as Box<dyn Target>
+        })
+    }
+
     fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
         let c = cpath(path)?;
         // SAFETY: `c` is a valid C string.
@@ -291,6 +308,12 @@ impl Target for KernelTarget {
         let (t, p) = (cpath(target)?, cpath(path)?);
         // SAFETY: valid C strings.
         check(unsafe { libc::symlink(t.as_ptr(), p.as_ptr()) })
+    }
+
+    fn mknod(&self, path: &[u8], mode: u32, rdev: u64) -> Result<()> {
+        let c = cpath(path)?;
+        // SAFETY: valid C string.
+        check(unsafe { libc::mknod(c.as_ptr(), mode, rdev) })
     }
 
     fn readlink(&self, path: &[u8]) -> Result<Vec<u8>> {
@@ -500,5 +523,173 @@ impl Drop for KernelFile {
             // SAFETY: the descriptor is owned and not yet closed.
             unsafe { libc::close(self.fd) };
         }
+    }
+}
+
+/// Runs `call` on a thread of its own whose credentials are `creds`. Linux keeps
+/// credentials per thread; the raw system calls change only the calling thread's
+/// (glibc's wrappers would change every thread of the process), and the thread
+/// ends with the call.
+fn as_creds<R: Send>(creds: &Credentials, call: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let groups: Vec<libc::gid_t> = creds.groups.to_vec();
+                // SAFETY: per-thread credential changes; `groups` outlives the call.
+                let dropped = unsafe {
+                    libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) == 0
+                        && libc::syscall(libc::SYS_setresgid, creds.gid, creds.gid, creds.gid) == 0
+                        && libc::syscall(libc::SYS_setresuid, creds.uid, creds.uid, creds.uid) == 0
+                };
+                assert!(dropped, "cannot become uid {}", creds.uid);
+                call()
+            })
+            .join()
+            .expect("a call as another user panicked")
+    })
+}
+
+/// The kernel target driven by another user (see [`Target::as_user`]).
+struct KernelUser<'a> {
+    kernel: &'a KernelTarget,
+    creds: Credentials,
+}
+
+/// A file opened by a [`KernelUser`]: its calls are that user's too.
+struct KernelUserFile {
+    file: Box<dyn TargetFile>,
+    creds: Credentials,
+}
+
+impl Target for KernelUser<'_> {
+    fn describe(&self) -> String {
+        format!("{} as uid {}", self.kernel.describe(), self.creds.uid)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.kernel.capabilities()
+    }
+
+    fn scratch_dir(&self, case: &str) -> Result<String> {
+        as_creds(&self.creds, || self.kernel.scratch_dir(case))
+    }
+
+    fn mounts(&self) -> Option<&dyn MountControl> {
+        None
+    }
+
+    fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
+        let file = as_creds(&self.creds, || self.kernel.open(path, flags, mode))?;
+        Ok(Box::new(KernelUserFile {
+            file,
+            creds: self.creds.clone(),
+        }))
+    }
+
+    fn stat(&self, path: &[u8]) -> Result<Attr> {
+        as_creds(&self.creds, || self.kernel.stat(path))
+    }
+
+    fn lstat(&self, path: &[u8]) -> Result<Attr> {
+        as_creds(&self.creds, || self.kernel.lstat(path))
+    }
+
+    fn mkdir(&self, path: &[u8], mode: u32) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.mkdir(path, mode))
+    }
+
+    fn rmdir(&self, path: &[u8]) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.rmdir(path))
+    }
+
+    fn unlink(&self, path: &[u8]) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.unlink(path))
+    }
+
+    fn rename(&self, old: &[u8], new: &[u8]) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.rename(old, new))
+    }
+
+    fn link(&self, old: &[u8], new: &[u8]) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.link(old, new))
+    }
+
+    fn symlink(&self, target: &[u8], path: &[u8]) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.symlink(target, path))
+    }
+
+    fn readlink(&self, path: &[u8]) -> Result<Vec<u8>> {
+        as_creds(&self.creds, || self.kernel.readlink(path))
+    }
+
+    fn truncate(&self, path: &[u8], length: u64) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.truncate(path, length))
+    }
+
+    fn chmod(&self, path: &[u8], mode: u32) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.chmod(path, mode))
+    }
+
+    fn chown(&self, path: &[u8], uid: Option<u32>, gid: Option<u32>, follow: bool) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.chown(path, uid, gid, follow))
+    }
+
+    fn utimens(
+        &self,
+        path: &[u8],
+        atime: Option<SetTime>,
+        mtime: Option<SetTime>,
+        follow: bool,
+    ) -> Result<()> {
+        as_creds(&self.creds, || {
+            self.kernel.utimens(path, atime, mtime, follow)
+        })
+    }
+
+    fn read_dir(&self, path: &[u8]) -> Result<Vec<Entry>> {
+        as_creds(&self.creds, || self.kernel.read_dir(path))
+    }
+
+    fn statfs(&self, path: &[u8]) -> Result<FsStat> {
+        as_creds(&self.creds, || self.kernel.statfs(path))
+    }
+
+    fn access(&self, path: &[u8], mask: AccessMask) -> Result<()> {
+        as_creds(&self.creds, || self.kernel.access(path, mask))
+    }
+}
+
+impl TargetFile for KernelUserFile {
+    fn pread(&mut self, buf: &mut [u8], offset: u64) -> Result<usize> {
+        as_creds(&self.creds, || self.file.pread(buf, offset))
+    }
+
+    fn pwrite(&mut self, data: &[u8], offset: u64) -> Result<usize> {
+        as_creds(&self.creds, || self.file.pwrite(data, offset))
+    }
+
+    fn append(&mut self, data: &[u8]) -> Result<usize> {
+        as_creds(&self.creds, || self.file.append(data))
+    }
+
+    fn ftruncate(&mut self, length: u64) -> Result<()> {
+        as_creds(&self.creds, || self.file.ftruncate(length))
+    }
+
+    fn fstat(&mut self) -> Result<Attr> {
+        as_creds(&self.creds, || self.file.fstat())
+    }
+
+    fn fsync(&mut self) -> Result<()> {
+        as_creds(&self.creds, || self.file.fsync())
+    }
+
+    fn read_dir(&mut self) -> Result<Vec<Entry>> {
+        as_creds(&self.creds, || self.file.read_dir())
+    }
+
+    fn close(self: Box<Self>) -> Result<()> {
+        let KernelUserFile { file, creds } = *self;
+        as_creds(&creds, move || file.close())
     }
 }

@@ -148,6 +148,12 @@ impl Target for NamespaceTarget {
         self.fixture_dir.clone()
     }
 
+    fn as_user(&self, creds: &vfs_core::Credentials) -> Option<Box<dyn Target + '_>> {
+        let mut user = NamespaceTarget::new(self.namespace.clone(), &self.base, None);
+        user.caller.creds = creds.clone();
+        Some(Box::new(user))
+    }
+
     fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>> {
         let handle = block_on(self.namespace.open(&self.caller, path, flags, mode))?;
         Ok(Box::new(NamespaceFile {
@@ -185,6 +191,10 @@ impl Target for NamespaceTarget {
 
     fn symlink(&self, target: &[u8], path: &[u8]) -> Result<()> {
         block_on(self.namespace.symlink(&self.caller, target, path))
+    }
+
+    fn mknod(&self, path: &[u8], mode: u32, rdev: u64) -> Result<()> {
+        block_on(self.namespace.mknod(&self.caller, path, mode, rdev))
     }
 
     fn readlink(&self, path: &[u8]) -> Result<Vec<u8>> {

@@ -2,7 +2,9 @@
 //! paths. The kernel target makes real system calls on a host directory; the
 //! namespace target calls a [`vfs_core::Namespace`]. Cases never know which.
 
-use vfs_core::{AccessMask, Attr, Capabilities, FileType, FsStat, OpenFlags, Result, SetTime};
+use vfs_core::{
+    AccessMask, Attr, Capabilities, Credentials, FileType, FsStat, OpenFlags, Result, SetTime,
+};
 
 /// One entry of a directory listing as the suite compares it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,6 +42,14 @@ pub trait Target: Send + Sync {
         None
     }
 
+    /// The same file system driven by another user: every call of the returned
+    /// target (and of the files it opens) is made with `creds`, for the
+    /// `permission` cases. `None` (the default) skips those cases.
+    fn as_user(&self, creds: &Credentials) -> Option<Box<dyn Target + '_>> {
+        let _ = creds;
+        None
+    }
+
     /// `open(path, flags, mode)`.
     fn open(&self, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Box<dyn TargetFile>>;
     /// `stat(path)`.
@@ -58,6 +68,13 @@ pub trait Target: Send + Sync {
     fn link(&self, old: &[u8], new: &[u8]) -> Result<()>;
     /// `symlink(target, path)`.
     fn symlink(&self, target: &[u8], path: &[u8]) -> Result<()>;
+    /// `mknod(path, mode, rdev)`: `mode` carries the file type bits, `rdev` is
+    /// Linux's encoding of a device number. The default fails with `EPERM`, as
+    /// Linux does for a file system without `mknod`.
+    fn mknod(&self, path: &[u8], mode: u32, rdev: u64) -> Result<()> {
+        let _ = (path, mode, rdev);
+        Err(vfs_core::Errno::EPERM.into())
+    }
     /// `readlink(path)`.
     fn readlink(&self, path: &[u8]) -> Result<Vec<u8>>;
     /// `truncate(path, length)`.

@@ -256,6 +256,9 @@ impl Target for Wrapped {
     fn symlink(&self, target: &[u8], path: &[u8]) -> Result<()> {
         self.inner.symlink(target, path)
     }
+    fn mknod(&self, path: &[u8], mode: u32, rdev: u64) -> Result<()> {
+        self.inner.mknod(path, mode, rdev)
+    }
     fn readlink(&self, path: &[u8]) -> Result<Vec<u8>> {
         self.inner.readlink(path)
     }

@@ -37,6 +37,9 @@ pub struct Capabilities {
     pub atomic_append: bool,
     /// `statfs` reports real space figures and `ENOSPC` is returned when full.
     pub space_accounting: bool,
+    /// `mknod` makes FIFOs, sockets and character and block device nodes, which
+    /// `stat` and listings then report with their type (and device number).
+    pub special_files: bool,
 }
 
 impl Capabilities {
@@ -55,6 +58,7 @@ impl Capabilities {
         unlinked_open_files: false,
         atomic_append: false,
         space_accounting: false,
+        special_files: false,
     };
 
     /// Everything a local POSIX file system such as tmpfs offers.
@@ -72,6 +76,7 @@ impl Capabilities {
         unlinked_open_files: true,
         atomic_append: true,
         space_accounting: true,
+        special_files: true,
     };
 
     /// True when every capability in `required` is also in `self`.
@@ -96,19 +101,17 @@ impl Capabilities {
     }
 
     /// Rejects contradictory declarations: a read-only backend cannot declare what
-    /// only writing exercises (appends, unlinking open files).
+    /// only writing exercises (appends, unlinking open files, making special files).
     pub fn validate(&self) -> Result<(), String> {
-        if !self.write && (self.atomic_append || self.unlinked_open_files) {
-            return Err(
-                "a backend without `write` cannot declare `atomic_append` or \
-                        `unlinked_open_files`"
-                    .to_string(),
-            );
+        if !self.write && (self.atomic_append || self.unlinked_open_files || self.special_files) {
+            return Err("a backend without `write` cannot declare `atomic_append`, \
+                        `unlinked_open_files` or `special_files`"
+                .to_string());
         }
         Ok(())
     }
 
-    const NAMES: [&'static str; 13] = [
+    const NAMES: [&'static str; 14] = [
         "write",
         "hard_links",
         "symlinks",
@@ -122,9 +125,10 @@ impl Capabilities {
         "unlinked_open_files",
         "atomic_append",
         "space_accounting",
+        "special_files",
     ];
 
-    fn as_array(&self) -> [bool; 13] {
+    fn as_array(&self) -> [bool; 14] {
         [
             self.write,
             self.hard_links,
@@ -139,6 +143,7 @@ impl Capabilities {
             self.unlinked_open_files,
             self.atomic_append,
             self.space_accounting,
+            self.special_files,
         ]
     }
 }

@@ -2,10 +2,11 @@
 
 use crate::attr::{Attr, FileType, SetAttr};
 use crate::errno::{Errno, Error, Result};
-use crate::flags::OpenFlags;
+use crate::flags::{Credentials, OpenFlags};
 use crate::mount::Location;
 use crate::namespace::truncate_checks;
 use crate::open_file::OpenFile;
+use crate::permission;
 use crate::vnode::{DirEntry, DirPage};
 use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +22,11 @@ const READDIR_PAGE: usize = 512;
 ///
 /// Holding a handle keeps its mount busy. Call [`FileHandle::close`] when done: it
 /// flushes and releases the backend's state and reports their errors.
+///
+/// The handle acts with the credentials of whoever opened it (Linux's
+/// `file->f_cred`): `fchmod`, `fchown`, `futimens` are judged by them, and a write
+/// or truncation by a caller other than root drops the file's set-user-ID bit
+/// (and set-group-ID as Linux's `file_remove_privs` does).
 pub struct FileHandle {
     location: Location,
     /// The backend's per-open state; `None` for a directory, and taken at close so
@@ -30,13 +36,24 @@ pub struct FileHandle {
     /// The node's type, fixed for its life, asked once rather than on every read.
     directory: bool,
     closed: AtomicBool,
+    /// Who opened it.
+    creds: Credentials,
+    /// The file may have set-ID bits a write by `creds` must drop. Known from the
+    /// mode seen at open (and after a `setattr` through this handle), so a write
+    /// to an ordinary file costs no `getattr`, which on NFS would wait for the
+    /// write-behind; a mode changed meanwhile by another handle is not seen.
+    set_id: AtomicBool,
 }
 
 impl FileHandle {
+    /// A handle opened by `creds`; `mode` is the file's mode when the opener's
+    /// writes may have to drop set-ID bits (`None`: they never do).
     pub(crate) fn new(
         location: Location,
         file: Option<Arc<dyn OpenFile>>,
         flags: OpenFlags,
+        creds: Credentials,
+        mode: Option<u32>,
     ) -> FileHandle {
         FileHandle {
             directory: location.vnode.file_type() == FileType::Directory,
@@ -44,7 +61,24 @@ impl FileHandle {
             file: RwLock::new(file),
             flags,
             closed: AtomicBool::new(false),
+            creds,
+            set_id: AtomicBool::new(mode.is_some_and(permission::has_set_id)),
         }
+    }
+
+    /// A handle for listing a directory, with no opener to act for.
+    pub(crate) fn listing(location: Location) -> FileHandle {
+        FileHandle::new(location, None, OpenFlags::RDONLY, Credentials::root(), None)
+    }
+
+    /// Drops the set-ID bits a write by the opener must drop (Linux's
+    /// `file_remove_privs`), when the file may have them.
+    async fn remove_privs(&self) -> Result<()> {
+        if self.set_id.load(Ordering::Acquire) {
+            permission::remove_privs(&self.location, &self.creds).await?;
+            self.set_id.store(false, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// The flags the file was opened with.
@@ -126,24 +160,29 @@ impl FileHandle {
         }
     }
 
-    /// Writes at `offset` (`pwrite`), ignoring `APPEND`.
+    /// Writes at `offset` (`pwrite`), ignoring `APPEND`. A caller other than root
+    /// drops the file's set-user-ID bit first (and set-group-ID when group execute
+    /// is set or it is not in the file's group), as Linux does.
     ///
     /// Errors: `EBADF` (not open for writing), `EINVAL` (the write would end past
     /// `i64::MAX`), the backend's.
     pub async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
         let file = self.writable_file()?;
         check_range(offset, data.len())?;
+        self.remove_privs().await?;
         file.write_at(offset, data).await
     }
 
     /// Appends at the end of the file; returns the offset written at and the byte
     /// count. Atomic when the backend declares `atomic_append`; otherwise it reads
     /// the size and writes there, so appends racing from other handles may overlap.
+    /// Set-ID bits go as for [`FileHandle::write_at`].
     ///
     /// Errors: as [`FileHandle::write_at`].
     pub async fn append(&self, data: &[u8]) -> Result<(u64, usize)> {
         let file = self.writable_file()?;
         if self.location.mount.capabilities().atomic_append {
+            self.remove_privs().await?;
             return file.append(data).await;
         }
         let offset = self.location.vnode.getattr().await?.size;
@@ -152,7 +191,8 @@ impl FileHandle {
     }
 
     /// Sets the file's size (`ftruncate`), after pushing this handle's buffered
-    /// writes so they cannot land past the new end.
+    /// writes so they cannot land past the new end. No permission is asked (the
+    /// handle is open for writing); set-ID bits go as for a write.
     ///
     /// Errors: `EINVAL` (not open for writing, or not a regular file), `EROFS`,
     /// `EFBIG`, the backend's.
@@ -163,14 +203,12 @@ impl FileHandle {
         let file = self.open_file()?;
         truncate_checks(&self.location, length)?;
         file.flush().await?;
-        self.location
-            .vnode
-            .setattr(&SetAttr {
-                size: Some(length),
-                ..SetAttr::default()
-            })
-            .await
-            .map(drop)
+        let change = permission::truncation(&self.location, &self.creds, length, false).await?;
+        self.location.vnode.setattr(&change).await?;
+        if change.mode.is_some() {
+            self.set_id.store(false, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Attributes (`fstat`).
@@ -181,24 +219,33 @@ impl FileHandle {
         self.location.vnode.getattr().await
     }
 
-    /// Changes attributes (`fchmod`, `fchown`, `futimens`); a size goes through
-    /// [`FileHandle::truncate`]'s checks.
+    /// Changes attributes (`fchmod`, `fchown`, `futimens`) with the opener's
+    /// credentials, judged as [`Namespace::setattr`](crate::Namespace::setattr)
+    /// judges them; a size goes through [`FileHandle::truncate`] first.
     ///
-    /// Errors: `EROFS`, then as `truncate` for a size, the backend's.
+    /// Errors, in Linux's order: as `truncate` for a size; `EROFS`; `EACCES` (both
+    /// times now, by a caller neither owner nor allowed to write); `EPERM` (a new
+    /// owner by anyone but root, a group the owner is not in, a mode or explicit
+    /// times by anyone but the owner or root); the backend's.
     pub async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
+        let rest = SetAttr {
+            size: None,
+            ..changes.clone()
+        };
         if let Some(length) = changes.size {
             self.truncate(length).await?;
-            let rest = SetAttr {
-                size: None,
-                ..changes.clone()
-            };
             if rest.is_empty() {
                 return self.getattr().await;
             }
-            return self.location.vnode.setattr(&rest).await;
         }
         self.location.mount.check_writable()?;
-        self.location.vnode.setattr(changes).await
+        let effective = permission::prepare_setattr_at(&self.location, &self.creds, &rest).await?;
+        let attr = self.location.vnode.setattr(&effective).await?;
+        if effective.mode.is_some() && permission::write_drops_set_id(&self.location, &self.creds) {
+            self.set_id
+                .store(permission::has_set_id(attr.mode), Ordering::Release);
+        }
+        Ok(attr)
     }
 
     /// Makes the file durable (`fsync`, or `fdatasync` with `data_only`).

@@ -95,6 +95,13 @@ impl Credentials {
         }
     }
 
+    /// True for the superuser (uid 0), who holds every capability the permission
+    /// rules know (`CAP_DAC_OVERRIDE`, `CAP_DAC_READ_SEARCH`, `CAP_FOWNER`,
+    /// `CAP_CHOWN`, `CAP_FSETID`); nobody else holds any.
+    pub fn is_superuser(&self) -> bool {
+        self.uid == 0
+    }
+
     /// True when the caller is in group `gid`, as primary or supplementary group.
     pub fn in_group(&self, gid: u32) -> bool {
         self.gid == gid || self.groups.contains(&gid)

@@ -2,7 +2,7 @@
 //! that routes paths to backends, and the types both share.
 //!
 //! A backend implements three small traits: [`Filesystem`] (one mounted instance),
-//! [`Vnode`] (one node: file, directory, symlink) and [`OpenFile`] (one open of a
+//! [`Vnode`] (one node: file, directory, symlink, special file) and [`OpenFile`] (one open of a
 //! file), and declares its [`Capabilities`]. A [`Namespace`] mounts backends on
 //! directories, resolves paths through them (`.`/`..` as real steps, symlinks,
 //! mount crossings, Linux's trailing-slash rules) and offers POSIX path operations
@@ -21,7 +21,7 @@ mod mount;
 mod name;
 mod namespace;
 mod open_file;
-mod permission;
+pub mod permission;
 mod registry;
 mod resolve;
 mod url_edit;
@@ -43,4 +43,4 @@ pub use registry::{BackendFactory, Registry};
 pub use resolve::{check_path, MAX_SYMLINKS};
 pub use url::Url;
 pub use url_edit::{url_with_option, url_with_path};
-pub use vnode::{DirEntry, DirPage, Vnode};
+pub use vnode::{CreateMode, DirEntry, DirPage, Vnode};

@@ -11,8 +11,9 @@ use crate::filesystem::Filesystem;
 use crate::flags::{AccessMask, Credentials, OpenFlags};
 use crate::mount::{Location, MountOptions, MountTable};
 use crate::name::{Name, PATH_MAX};
+use crate::permission;
 use crate::resolve::{LastComponent, ParentWalk, Walker};
-use crate::vnode::{DirEntry, Vnode};
+use crate::vnode::{CreateMode, DirEntry, Vnode};
 use std::sync::Arc;
 
 /// Who is calling and from where: relative paths start at `cwd`, created nodes belong
@@ -76,22 +77,27 @@ impl Namespace {
         }
     }
 
-    fn walker(&self) -> Walker<'_> {
-        Walker::new(&self.table)
+    /// A walker checking search permission for `creds`.
+    fn walker<'a>(&'a self, creds: &'a Credentials) -> Walker<'a> {
+        Walker::new(&self.table, creds)
     }
 
     /// Resolves `path` to a node, following a final symlink when `follow` is set (and
     /// always when the path ends with `/`). What `chdir` and the `*at` calls build on.
+    /// Every directory the walk passes through must grant the caller search
+    /// permission, checked before each component as Linux's `may_lookup` does.
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL` (NUL in path),
-    /// `EIO`.
+    /// `EACCES` (a directory on the way not searchable), `EIO`.
     pub async fn resolve(
         &self,
         caller: &Caller,
         path: impl AsRef<[u8]>,
         follow: bool,
     ) -> Result<Location> {
-        self.walker().walk(&caller.cwd, path.as_ref(), follow).await
+        self.walker(&caller.creds)
+            .walk(&caller.cwd, path.as_ref(), follow)
+            .await
     }
 
     /// The absolute path of directory `location`, as `getcwd` reports it: found by
@@ -104,7 +110,9 @@ impl Namespace {
         if location.vnode.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR.into());
         }
-        let walker = self.walker();
+        // getcwd asks no permission of the directories it passes.
+        let superuser = Credentials::root();
+        let walker = self.walker(&superuser);
         let root = self.root();
         let mut names: Vec<Name> = Vec::new();
         let mut current = location.clone();
@@ -123,9 +131,7 @@ impl Namespace {
             if parent.same_node(&current) {
                 break;
             }
-            let entries = FileHandle::new(parent.clone(), None, OpenFlags::RDONLY)
-                .read_dir_all()
-                .await?;
+            let entries = FileHandle::listing(parent.clone()).read_dir_all().await?;
             let ino = listed.vnode.ino();
             let entry = entries
                 .into_iter()
@@ -227,8 +233,13 @@ impl Namespace {
     /// Errors, in Linux's order: resolution errors; `EISDIR` (`CREATE` with a
     /// trailing slash or on a directory); `EEXIST` (`CREATE|EXCLUSIVE` on an existing
     /// name); `ENOTDIR` (`DIRECTORY` on a non-directory); `ELOOP` (`NOFOLLOW` on a
-    /// symlink); `EROFS` (creating or writing on a read-only mount); `EISDIR`
-    /// (writing a directory); `ENXIO` (a socket); then the backend's.
+    /// symlink); `EROFS` (creating or writing on a read-only mount); `EACCES`
+    /// (creating without write permission on the directory); `EISDIR` (writing a
+    /// directory); `EACCES` (an existing node whose mode denies the access mode, or
+    /// write for `TRUNCATE`; a directory needs read); `EPERM` (`NOATIME` on a node
+    /// the caller neither owns nor is root for); `ENXIO` (a FIFO, socket or device
+    /// node: no I/O goes through them); then the backend's. A file this call
+    /// created is opened whatever its mode, as Linux does.
     pub async fn open(
         &self,
         caller: &Caller,
@@ -237,7 +248,7 @@ impl Namespace {
         mode: u32,
     ) -> Result<FileHandle> {
         let path = path.as_ref();
-        let mut walker = self.walker();
+        let mut walker = self.walker(&caller.creds);
         let (location, created) = if flags.contains(OpenFlags::CREATE) {
             self.open_or_create(&mut walker, caller, path, flags, mode)
                 .await?
@@ -247,7 +258,8 @@ impl Namespace {
                 .await?;
             (location, false)
         };
-        self.open_checked(caller, location, flags, created, path)
+        let created_mode = created.then_some(mode & 0o7777);
+        self.open_checked(caller, location, flags, created_mode, path)
             .await
     }
 
@@ -263,18 +275,18 @@ impl Namespace {
         flags: OpenFlags,
     ) -> Result<FileHandle> {
         let flags = flags - (OpenFlags::CREATE | OpenFlags::EXCLUSIVE);
-        self.open_checked(caller, location, flags, false, b".")
-            .await
+        self.open_checked(caller, location, flags, None, b".").await
     }
 
-    /// The checks and the backend call of `open` on a resolved (or just created) node;
-    /// `path` names it in errors.
+    /// The checks and the backend call of `open` on a resolved node, or one just
+    /// created with mode `created` (which no access check applies to); `path` names
+    /// it in errors.
     async fn open_checked(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         location: Location,
         flags: OpenFlags,
-        created: bool,
+        created: Option<u32>,
         path: &[u8],
     ) -> Result<FileHandle> {
         let file_type = location.vnode.file_type();
@@ -304,28 +316,43 @@ impl Namespace {
                     String::from_utf8_lossy(path)
                 )));
             }
-            return Ok(FileHandle::new(location, None, flags));
+            permission::may_open(&location, &caller.creds, flags).await?;
+            return Ok(FileHandle::new(
+                location,
+                None,
+                flags,
+                caller.creds.clone(),
+                None,
+            ));
         }
         if file_type != FileType::Regular {
-            // Special files get their own open semantics when backends can make them.
+            permission::may_open(&location, &caller.creds, flags).await?;
+            // Nothing here is a pipe, a socket's listener or a device driver, so
+            // these nodes open as Linux opens a device number no driver claims
+            // (and a socket, always): ENXIO.
             return Err(Errno::ENXIO.with(format!(
-                "'{}' is a {:?}",
+                "'{}' is a {:?}: no device I/O through the VFS",
                 String::from_utf8_lossy(path),
                 file_type
             )));
         }
-        let truncate = flags.contains(OpenFlags::TRUNCATE) && !created;
-        if !created && (flags.writable() || truncate) {
+        let truncate = flags.contains(OpenFlags::TRUNCATE) && created.is_none();
+        if created.is_none() && (flags.writable() || truncate) {
             location.mount.check_writable()?;
         }
+        let mut mode = match created {
+            Some(mode) => Some(mode),
+            None => permission::may_open(&location, &caller.creds, flags)
+                .await?
+                .map(|attr| attr.mode),
+        };
         if truncate {
-            location
-                .vnode
-                .setattr(&SetAttr {
-                    size: Some(0),
-                    ..SetAttr::default()
-                })
-                .await?;
+            let change = permission::truncation(&location, &caller.creds, 0, false).await?;
+            location.vnode.setattr(&change).await?;
+            mode = change.mode.or(mode);
+        }
+        if !permission::write_drops_set_id(&location, &caller.creds) {
+            mode = None;
         }
         let passed = flags
             & (OpenFlags::READ
@@ -335,7 +362,13 @@ impl Namespace {
                 | OpenFlags::DSYNC
                 | OpenFlags::NOATIME);
         let file = location.vnode.open(passed).await?;
-        Ok(FileHandle::new(location, Some(file), flags))
+        Ok(FileHandle::new(
+            location,
+            Some(file),
+            flags,
+            caller.creds.clone(),
+            mode,
+        ))
     }
 
     /// The `O_CREAT` half of `open`: finds or creates the last component, following a
@@ -374,10 +407,16 @@ impl Namespace {
                 }
                 Err(e) if e.errno() == Errno::ENOENT => {
                     parent.dir.mount.check_writable()?;
+                    permission::may_create(&parent.dir, &caller.creds).await?;
                     let attrs = self
                         .new_node(&parent.dir, &caller.creds, mode & 0o7777, false)
                         .await?;
-                    match parent.dir.vnode.create(&name, &attrs, true).await {
+                    let how = if exclusive {
+                        CreateMode::Exclusive
+                    } else {
+                        CreateMode::Guarded
+                    };
+                    match parent.dir.vnode.create(&name, &attrs, how).await {
                         Ok(vnode) => {
                             let location = Location {
                                 mount: parent.dir.mount.clone(),
@@ -433,13 +472,25 @@ impl Namespace {
     /// Fails as `filename_create` does when the last component of a path to be
     /// created is not a plain new name: `EEXIST` when it exists (or is `.`/`..`),
     /// `ENOENT` for a trailing slash where no directory is wanted, `EROFS` on a
-    /// read-only mount. Returns the name to create.
-    async fn creatable_name(parent: &ParentWalk, wants_dir: bool) -> Result<Name> {
+    /// read-only mount; then, with `creds`, as `may_create` does: `EACCES` without
+    /// write permission on the directory. Returns the name to create.
+    async fn creatable_name(
+        parent: &ParentWalk,
+        wants_dir: bool,
+        creds: Option<&Credentials>,
+    ) -> Result<Name> {
         let LastComponent::Normal(name) = &parent.last else {
             return Err(Errno::EEXIST.into());
         };
-        let must_look =
-            (parent.trailing_slash && !wants_dir) || parent.dir.mount.check_writable().is_err();
+        let denied = match creds {
+            Some(creds) => permission::may_create(&parent.dir, creds).await.err(),
+            None => None,
+        };
+        // The backend's create reports an existing name itself; look first only
+        // when an error Linux reports after EEXIST is pending.
+        let must_look = (parent.trailing_slash && !wants_dir)
+            || parent.dir.mount.check_writable().is_err()
+            || denied.is_some();
         if must_look {
             match Self::lookup_here(&parent.dir, name).await {
                 Ok(_) => return Err(Errno::EEXIST.with(format!("'{name}'"))),
@@ -451,18 +502,22 @@ impl Namespace {
             }
             parent.dir.mount.check_writable()?;
         }
-        Ok(name.clone())
+        match denied {
+            Some(error) => Err(error),
+            None => Ok(name.clone()),
+        }
     }
 
     /// Creates directory `path` with permission bits `mode` (umask already applied).
     ///
-    /// Errors: resolution errors, `EEXIST`, `EROFS`, `ENOSPC`, `EMLINK`, `EIO`.
+    /// Errors: resolution errors, `EEXIST`, `EROFS`, `EACCES` (no write permission
+    /// on the parent), `ENOSPC`, `EMLINK`, `EIO`.
     pub async fn mkdir(&self, caller: &Caller, path: impl AsRef<[u8]>, mode: u32) -> Result<()> {
         let parent = self
-            .walker()
+            .walker(&caller.creds)
             .walk_parent(&caller.cwd, path.as_ref())
             .await?;
-        let name = Self::creatable_name(&parent, true).await?;
+        let name = Self::creatable_name(&parent, true, Some(&caller.creds)).await?;
         let attrs = self
             .new_node(&parent.dir, &caller.creds, mode & 0o1777, true)
             .await?;
@@ -475,11 +530,87 @@ impl Namespace {
             .map_err(|e| e.context_prefix(format_args!("mkdir '{name}'")))
     }
 
+    /// Creates `path` as `mknod(2)` does: of the type in the `S_IFMT` bits of `mode`
+    /// (a FIFO, a socket, a character or block device numbered `rdev`, or a regular
+    /// file for `S_IFREG` or no type bits) with its permission bits (umask already
+    /// applied). `rdev` is Linux's encoding ([`Attr::rdev`]) and matters only for
+    /// devices. Nothing opened through such a node does I/O: see
+    /// [`Namespace::open`].
+    ///
+    /// Errors, in Linux's order: `EPERM` (a directory type: that is `mkdir`),
+    /// `EINVAL` (a type that is no file type, or a symlink), both before the path
+    /// is looked at; resolution errors; `EEXIST` (the name exists, even as a
+    /// dangling symlink, or is `.`/`..`); `ENOENT` (a trailing slash on a new
+    /// name); `EROFS`; `EACCES` (no write permission on the parent); `EPERM` (a
+    /// device node by a caller other than root, who lacks Linux's `CAP_MKNOD`; or
+    /// a backend without special files); `ENOSPC`, `EIO`.
+    pub async fn mknod(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        mode: u32,
+        rdev: u64,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        // `may_mknod` runs before the path is resolved.
+        let file_type = match mode & 0o170000 {
+            0 => FileType::Regular,
+            _ => match FileType::from_mode(mode) {
+                Some(FileType::Directory) => {
+                    return Err(Errno::EPERM.with("mknod of a directory (use mkdir)"))
+                }
+                Some(FileType::Symlink) | None => {
+                    return Err(
+                        Errno::EINVAL.with(format!("mknod of file type {:o}", mode & 0o170000))
+                    )
+                }
+                Some(other) => other,
+            },
+        };
+        let parent = self
+            .walker(&caller.creds)
+            .walk_parent(&caller.cwd, path)
+            .await?;
+        let name = Self::creatable_name(&parent, false, Some(&caller.creds)).await?;
+        let device = matches!(file_type, FileType::CharDevice | FileType::BlockDevice);
+        // Linux lets anyone make a character device 0:0: overlayfs's whiteout.
+        let whiteout = file_type == FileType::CharDevice && rdev == 0;
+        if device && !whiteout && caller.creds.uid != 0 {
+            // An existing name is EEXIST before the privilege check
+            // (`filename_create` runs before `vfs_mknod`).
+            match Self::lookup_here(&parent.dir, &name).await {
+                Ok(_) => return Err(Errno::EEXIST.with(format!("'{name}'"))),
+                Err(e) if e.errno() != Errno::ENOENT => return Err(e),
+                Err(_) => {}
+            }
+            return Err(Errno::EPERM.with(format!(
+                "mknod '{name}': device nodes need privilege (CAP_MKNOD)"
+            )));
+        }
+        let attrs = self
+            .new_node(&parent.dir, &caller.creds, mode & 0o7777, false)
+            .await?;
+        let made = if file_type == FileType::Regular {
+            // Linux's mknod reports an existing name: the create is exclusive.
+            parent
+                .dir
+                .vnode
+                .create(&name, &attrs, CreateMode::Exclusive)
+                .await
+        } else {
+            let rdev = if device { rdev } else { 0 };
+            parent.dir.vnode.mknod(&name, file_type, rdev, &attrs).await
+        };
+        made.map(drop)
+            .map_err(|e| e.context_prefix(format_args!("mknod '{name}'")))
+    }
+
     /// Creates symlink `path` pointing at `target`.
     ///
     /// Errors: `ENOENT` (empty target), `ENAMETOOLONG` (target of [`PATH_MAX`] bytes
     /// or more), `EINVAL` (NUL in target), resolution errors, `EEXIST`, `EROFS`,
-    /// `EPERM` (no symlinks on this backend), `ENOSPC`, `EIO`.
+    /// `EACCES` (no write permission on the parent), `EPERM` (no symlinks on this
+    /// backend), `ENOSPC`, `EIO`.
     pub async fn symlink(
         &self,
         caller: &Caller,
@@ -499,10 +630,10 @@ impl Namespace {
             return Err(Errno::EINVAL.with("symlink target contains a NUL byte"));
         }
         let parent = self
-            .walker()
+            .walker(&caller.creds)
             .walk_parent(&caller.cwd, path.as_ref())
             .await?;
-        let name = Self::creatable_name(&parent, false).await?;
+        let name = Self::creatable_name(&parent, false, Some(&caller.creds)).await?;
         let attrs = self
             .new_node(&parent.dir, &caller.creds, 0o777, false)
             .await?;
@@ -518,16 +649,22 @@ impl Namespace {
     /// Adds hard link `new` to the non-directory `old` (a final symlink in `old` is
     /// linked itself, not followed, as `link(2)` does on Linux).
     ///
-    /// Errors: resolution errors of either path, `EEXIST`, `EROFS`, `EXDEV` (across
-    /// mounts), `EPERM` (a directory, or no hard links on this backend), `EMLINK`,
-    /// `ENOSPC`, `EIO`.
+    /// Errors, in Linux's order: resolution errors of either path, `EEXIST`,
+    /// `EROFS`, `EXDEV` (across mounts), `EPERM` (`fs.protected_hardlinks`: a
+    /// caller neither owner nor root linking anything but a regular file without
+    /// set-ID bits that it may read and write), `EACCES` (no write permission on
+    /// the new parent), `EPERM` (a directory, or no hard links on this backend),
+    /// `EMLINK`, `ENOSPC`, `EIO`.
     pub async fn link(
         &self,
         caller: &Caller,
         old: impl AsRef<[u8]>,
         new: impl AsRef<[u8]>,
     ) -> Result<()> {
-        let target = self.walker().walk(&caller.cwd, old.as_ref(), false).await?;
+        let target = self
+            .walker(&caller.creds)
+            .walk(&caller.cwd, old.as_ref(), false)
+            .await?;
         self.link_node(caller, &target, &caller.cwd, new).await
     }
 
@@ -543,9 +680,12 @@ impl Namespace {
         new_dir: &Location,
         new: impl AsRef<[u8]>,
     ) -> Result<()> {
-        let _ = caller;
-        let parent = self.walker().walk_parent(new_dir, new.as_ref()).await?;
-        let name = Self::creatable_name(&parent, false).await?;
+        let parent = self
+            .walker(&caller.creds)
+            .walk_parent(new_dir, new.as_ref())
+            .await?;
+        // `may_create` comes after EXDEV and `may_linkat` here (`vfs_link`).
+        let name = Self::creatable_name(&parent, false, None).await?;
         // An existing new name is EEXIST before EXDEV and EPERM (`filename_create`
         // runs before `vfs_link`'s checks).
         match Self::lookup_here(&parent.dir, &name).await {
@@ -556,6 +696,8 @@ impl Namespace {
         if target.mount.id() != parent.dir.mount.id() {
             return Err(Errno::EXDEV.with("link across mounts"));
         }
+        permission::may_link(target, &caller.creds).await?;
+        permission::may_create(&parent.dir, &caller.creds).await?;
         if target.vnode.file_type() == FileType::Directory {
             return Err(Errno::EPERM.with("hard link to a directory"));
         }
@@ -569,12 +711,14 @@ impl Namespace {
 
     /// Removes the non-directory `path`.
     ///
-    /// Errors: resolution errors, `EISDIR` (a directory, or `.`/`..`), `EROFS`,
-    /// `ENOENT`, `ENOTDIR` (trailing slash on a non-directory), `EBUSY` (a mount
-    /// point), `EIO`.
+    /// Errors, in Linux's order: resolution errors, `EISDIR` (`.`/`..`), `EROFS`,
+    /// `ENOENT`, `EISDIR`/`ENOTDIR` (trailing slash on a directory / on a
+    /// non-directory), `EACCES` (no write permission on the directory), `EPERM`
+    /// (sticky directory, and the caller owns neither it nor the entry nor is
+    /// root), `EISDIR` (a directory), `EBUSY` (a mount point), `EIO`.
     pub async fn unlink(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
         let parent = self
-            .walker()
+            .walker(&caller.creds)
             .walk_parent(&caller.cwd, path.as_ref())
             .await?;
         let LastComponent::Normal(name) = &parent.last else {
@@ -583,11 +727,18 @@ impl Namespace {
         parent.dir.mount.check_writable()?;
         let node = Self::lookup_here(&parent.dir, name).await?;
         let is_dir = node.file_type() == FileType::Directory;
+        // A trailing slash is judged before any permission (`do_unlinkat`'s
+        // `slashes`).
+        if parent.trailing_slash {
+            return Err(if is_dir {
+                Errno::EISDIR.with(format!("'{name}/' is a directory"))
+            } else {
+                Errno::ENOTDIR.with(format!("'{name}/' is not a directory"))
+            });
+        }
+        permission::may_delete(&parent.dir, &node, &caller.creds).await?;
         if is_dir {
             return Err(Errno::EISDIR.with(format!("'{name}' is a directory")));
-        }
-        if parent.trailing_slash {
-            return Err(Errno::ENOTDIR.with(format!("'{name}/' is not a directory")));
         }
         if self.table.is_covered(&parent.dir.mount, node.ino()) {
             return Err(Errno::EBUSY.with(format!("'{name}' is a mount point")));
@@ -602,12 +753,14 @@ impl Namespace {
 
     /// Removes the empty directory `path`.
     ///
-    /// Errors: resolution errors, `EINVAL` (last component `.`), `ENOTEMPTY` (`..`),
-    /// `EBUSY` (`/` or a mount point), `EROFS`, `ENOENT`, `ENOTDIR`, `ENOTEMPTY`,
-    /// `EIO`.
+    /// Errors, in Linux's order: resolution errors, `EINVAL` (last component `.`),
+    /// `ENOTEMPTY` (`..`), `EBUSY` (`/`), `EROFS`, `ENOENT`, `EACCES` (no write
+    /// permission on the parent), `EPERM` (sticky parent, and the caller owns
+    /// neither it nor the directory nor is root), `ENOTDIR`, `EBUSY` (a mount
+    /// point), `ENOTEMPTY`, `EIO`.
     pub async fn rmdir(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<()> {
         let parent = self
-            .walker()
+            .walker(&caller.creds)
             .walk_parent(&caller.cwd, path.as_ref())
             .await?;
         let name = match &parent.last {
@@ -618,6 +771,7 @@ impl Namespace {
         };
         parent.dir.mount.check_writable()?;
         let node = Self::lookup_here(&parent.dir, name).await?;
+        permission::may_delete(&parent.dir, &node, &caller.creds).await?;
         if node.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR.with(format!("'{name}' is not a directory")));
         }
@@ -635,10 +789,15 @@ impl Namespace {
     /// Renames `old` to `new`, atomically replacing `new`.
     ///
     /// Errors, in Linux's order: resolution errors of either parent; `EXDEV` (across
-    /// mounts); `EBUSY` (`.`, `..` or `/` as either last component, or a mount point
-    /// on either side); `EROFS`; `ENOENT` (no `old`); `ENOTDIR` (trailing slash on a
-    /// non-directory); then the backend's: `EINVAL` (into its own subtree), `ENOTDIR`,
-    /// `EISDIR`, `ENOTEMPTY`, `ENOSPC`, `EIO`.
+    /// mounts); `EBUSY` (`.`, `..` or `/` as either last component); `EROFS`;
+    /// `ENOENT` (no `old`); `ENOTDIR` (trailing slash on a non-directory); success
+    /// when both names are one node; `EACCES` (no write permission on the old
+    /// parent), `EPERM` (sticky old parent, and the caller owns neither it nor
+    /// `old` nor is root); the same two for the new parent and an existing `new`
+    /// (only `EACCES` when `new` does not exist); `EACCES` (a directory moved to
+    /// another parent without write permission on it, for its `..`); `EBUSY` (a
+    /// mount point on either side); then the backend's: `EINVAL` (into its own
+    /// subtree), `ENOTDIR`, `EISDIR`, `ENOTEMPTY`, `ENOSPC`, `EIO`.
     pub async fn rename(
         &self,
         caller: &Caller,
@@ -660,9 +819,14 @@ impl Namespace {
         new_dir: &Location,
         new: impl AsRef<[u8]>,
     ) -> Result<()> {
-        let _ = caller;
-        let from = self.walker().walk_parent(old_dir, old.as_ref()).await?;
-        let to = self.walker().walk_parent(new_dir, new.as_ref()).await?;
+        let from = self
+            .walker(&caller.creds)
+            .walk_parent(old_dir, old.as_ref())
+            .await?;
+        let to = self
+            .walker(&caller.creds)
+            .walk_parent(new_dir, new.as_ref())
+            .await?;
         if from.dir.mount.id() != to.dir.mount.id() {
             return Err(Errno::EXDEV.with("rename across mounts"));
         }
@@ -681,10 +845,22 @@ impl Namespace {
         if source.file_type() != FileType::Directory && (from.trailing_slash || to.trailing_slash) {
             return Err(Errno::ENOTDIR.with(format!("'{old_name}' is not a directory")));
         }
+        if target.as_ref().is_some_and(|t| t.ino() == source.ino()) {
+            return Ok(());
+        }
+        permission::may_delete(&from.dir, &source, &caller.creds).await?;
+        match &target {
+            Some(target) => permission::may_delete(&to.dir, target, &caller.creds).await?,
+            None => permission::may_create(&to.dir, &caller.creds).await?,
+        }
+        if source.file_type() == FileType::Directory && !from.dir.same_node(&to.dir) {
+            let moved = Location {
+                mount: from.dir.mount.clone(),
+                vnode: source.clone(),
+            };
+            permission::may_access(&moved, &caller.creds, AccessMask::WRITE).await?;
+        }
         if let Some(target) = &target {
-            if target.ino() == source.ino() {
-                return Ok(());
-            }
             if self.table.is_covered(&to.dir.mount, target.ino()) {
                 return Err(Errno::EBUSY.with(format!("'{new_name}' is a mount point")));
             }
@@ -722,21 +898,22 @@ impl Namespace {
     ) -> Result<()> {
         let location = self.resolve(caller, path, true).await?;
         truncate_checks(&location, length)?;
-        location
-            .vnode
-            .setattr(&SetAttr {
-                size: Some(length),
-                ..SetAttr::default()
-            })
-            .await
-            .map(drop)
+        let change = permission::truncation(&location, &caller.creds, length, true).await?;
+        location.vnode.setattr(&change).await.map(drop)
     }
 
     /// Changes attributes of `path` (chmod, chown, utimensat), following a final
-    /// symlink when `follow` is set; a `size` change is a truncate.
+    /// symlink when `follow` is set; a `size` change is a truncate. The change is
+    /// judged as Linux's `notify_change` judges it
+    /// ([`permission::prepare_setattr`]): a change of owner or group also drops
+    /// set-ID bits of a non-directory, and a mode loses set-group-ID when the
+    /// caller is neither root nor in the file's group.
     ///
-    /// Errors: resolution errors, `EROFS`, then as [`Namespace::truncate`] for a size,
-    /// and the backend's (`EPERM`, `EOPNOTSUPP` for a mode on a symlink, `EIO`).
+    /// Errors, in Linux's order: resolution errors; as [`Namespace::truncate`] for
+    /// a size; `EROFS`; `EACCES` (both times now, by a caller neither owner nor
+    /// allowed to write); `EPERM` (a new owner by anyone but root, a group the
+    /// owner is not in, a mode or explicit times by anyone but the owner or root);
+    /// the backend's (`EOPNOTSUPP` for a mode on a symlink, `EIO`).
     pub async fn setattr(
         &self,
         caller: &Caller,
@@ -758,20 +935,39 @@ impl Namespace {
         location: &Location,
         changes: &SetAttr,
     ) -> Result<Attr> {
-        let _ = caller;
-        match changes.size {
-            Some(length) => truncate_checks(location, length)?,
-            None => location.mount.check_writable()?,
+        let rest = SetAttr {
+            size: None,
+            ..changes.clone()
+        };
+        let mut effective = match changes.size {
+            Some(length) => {
+                truncate_checks(location, length)?;
+                permission::truncation(location, &caller.creds, length, true).await?
+            }
+            None => {
+                location.mount.check_writable()?;
+                SetAttr::default()
+            }
+        };
+        if !rest.is_empty() {
+            let judged = permission::prepare_setattr_at(location, &caller.creds, &rest).await?;
+            effective = SetAttr {
+                size: effective.size,
+                mode: judged.mode.or(effective.mode),
+                ..judged
+            };
         }
-        location.vnode.setattr(changes).await
+        location.vnode.setattr(&effective).await
     }
 
-    /// Every entry of directory `path` (without `.` and `..`), in listing order.
+    /// Every entry of directory `path` (without `.` and `..`), in listing order:
+    /// what `opendir` and `readdir` give.
     ///
-    /// Errors: resolution errors, `ENOTDIR`, `EIO`.
+    /// Errors: resolution errors, `ENOTDIR`, `EACCES` (no read permission on the
+    /// directory), `EIO`.
     pub async fn read_dir(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Vec<DirEntry>> {
-        let location = self.resolve(caller, path, true).await?;
-        FileHandle::new(location, None, OpenFlags::RDONLY)
+        self.open(caller, path, OpenFlags::RDONLY | OpenFlags::DIRECTORY, 0)
+            .await?
             .read_dir_all()
             .await
     }

@@ -7,8 +7,10 @@
 
 use crate::attr::FileType;
 use crate::errno::{Errno, Error, Result};
+use crate::flags::Credentials;
 use crate::mount::{Location, MountTable};
 use crate::name::{Name, PATH_MAX};
+use crate::permission::may_search;
 use std::collections::VecDeque;
 
 /// How many symlinks one resolution may follow before failing with `ELOOP` (Linux's
@@ -67,16 +69,21 @@ fn shown(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// One resolution: the table and the symlink budget it shares across its walks.
+/// One resolution: the table, whose permissions it walks with, and the symlink
+/// budget it shares across its walks.
 pub(crate) struct Walker<'a> {
     pub table: &'a MountTable,
+    /// Every directory a walk passes through must grant these search permission,
+    /// as Linux's `may_lookup` asks before each component.
+    creds: &'a Credentials,
     links_followed: u32,
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(table: &'a MountTable) -> Walker<'a> {
+    pub fn new(table: &'a MountTable, creds: &'a Credentials) -> Walker<'a> {
         Walker {
             table,
+            creds,
             links_followed: 0,
         }
     }
@@ -98,7 +105,9 @@ impl<'a> Walker<'a> {
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))
     }
 
-    /// Resolves every component of `path` but the last, which it returns unresolved.
+    /// Resolves every component of `path` but the last, which it returns unresolved;
+    /// the directory holding it must grant search permission (`EACCES`) as Linux's
+    /// walk checks it before it sees that the component is the last.
     pub async fn walk_parent(&mut self, start: &Location, path: &[u8]) -> Result<ParentWalk> {
         check_path(path)?;
         let start = self.start_for(start, path);
@@ -113,6 +122,9 @@ impl<'a> Walker<'a> {
         };
         let dir = self
             .resolve(start, parts, true, true)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
+        may_search(&dir, self.creds)
             .await
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
         let last = match &*last {
@@ -205,6 +217,7 @@ impl<'a> Walker<'a> {
             if current.vnode.file_type() != FileType::Directory {
                 return Err(Error::from(Errno::ENOTDIR));
             }
+            may_search(&current, self.creds).await?;
             let next = self.step(&current, &part).await?;
             let is_last = parts.is_empty();
             if next.vnode.file_type() == FileType::Symlink

@@ -34,6 +34,23 @@ pub struct DirPage {
     pub eof: bool,
 }
 
+/// How [`Vnode::create`] is to make a regular file, for a name the namespace found
+/// missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CreateMode {
+    /// `O_CREAT` without `O_EXCL`: fail with `EEXIST` if the name exists (another
+    /// creator got there first); the namespace then looks the name up again and
+    /// opens what it finds. A backend that may send a create twice (a network
+    /// retransmission) can answer `EEXIST` for its own file: that only costs the
+    /// second look.
+    Guarded,
+    /// `O_CREAT|O_EXCL`: fail with `EEXIST` if the name exists, and the caller gets
+    /// that error. A backend that may send a create twice must make the second
+    /// one find the file the first made and succeed (NFSv3's EXCLUSIVE create
+    /// with a verifier), since an `EEXIST` here reaches the application.
+    Exclusive,
+}
+
 /// A node of a backend: file, directory, symlink or special file.
 ///
 /// Directory operations take validated [`Name`]s, never paths: resolution, `.`/`..`,
@@ -95,8 +112,9 @@ pub trait Vnode: Any + Send + Sync + 'static {
     /// Errors: `ENOENT` (the parent is gone too), `EIO`.
     async fn parent(&self) -> Result<Arc<dyn Vnode>>;
 
-    /// Creates a regular file `name`. When the name exists: with `exclusive`, fails
-    /// with `EEXIST`; without it, returns the existing node untouched.
+    /// Creates a regular file `name`; `mode` says what the caller asked for (see
+    /// [`CreateMode`]). The namespace calls it only for a name its lookup found
+    /// missing, and looks again when it fails with `EEXIST` without `O_EXCL`.
     ///
     /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `ENOSPC`, `EDQUOT`,
     /// `EIO`.
@@ -104,9 +122,9 @@ pub trait Vnode: Any + Send + Sync + 'static {
         &self,
         name: &Name,
         attrs: &NewNode,
-        exclusive: bool,
+        mode: CreateMode,
     ) -> Result<Arc<dyn Vnode>> {
-        let _ = (name, attrs, exclusive);
+        let _ = (name, attrs, mode);
         Err(Errno::EOPNOTSUPP.into())
     }
 
@@ -117,6 +135,27 @@ pub trait Vnode: Any + Send + Sync + 'static {
     async fn mkdir(&self, name: &Name, attrs: &NewNode) -> Result<Arc<dyn Vnode>> {
         let _ = (name, attrs);
         Err(Errno::EOPNOTSUPP.into())
+    }
+
+    /// Creates the special file `name` of type `file_type` (`Fifo`, `Socket`,
+    /// `CharDevice` or `BlockDevice`; the namespace passes no other) with device
+    /// number `rdev` (Linux's encoding, as [`Attr::rdev`]; 0 for a FIFO or socket).
+    /// The node is only a name with attributes: nobody does I/O through it. The
+    /// namespace has checked the type and the caller's privilege; a backend that
+    /// declares the `special_files` capability implements it.
+    ///
+    /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `EPERM` (the
+    /// server refuses, or by default: no special files here, as Linux reports a
+    /// file system without `mknod`), `ENOSPC`, `EDQUOT`, `EIO`.
+    async fn mknod(
+        &self,
+        name: &Name,
+        file_type: FileType,
+        rdev: u64,
+        attrs: &NewNode,
+    ) -> Result<Arc<dyn Vnode>> {
+        let _ = (name, file_type, rdev, attrs);
+        Err(Errno::EPERM.into())
     }
 
     /// Creates symlink `name` pointing at `target` (any bytes but NUL, not empty,

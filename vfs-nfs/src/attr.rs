@@ -10,7 +10,7 @@
 
 use nfs3_types::nfs3::{
     fattr3, ftype3, nfstime3, post_op_attr, pre_op_attr, sattr3, set_atime, set_gid3, set_mode3,
-    set_mtime, set_size3, set_uid3, wcc_attr, wcc_data, Nfs3Option,
+    set_mtime, set_size3, set_uid3, specdata3, wcc_attr, wcc_data, Nfs3Option,
 };
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};
@@ -83,6 +83,15 @@ pub fn nfstime_of(time: Timespec) -> Result<nfstime3> {
 fn rdev_of(major: u32, minor: u32) -> u64 {
     let (major, minor) = (u64::from(major), u64::from(minor));
     (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32)
+}
+
+/// A device number in Linux's encoding as the two words NFSv3 carries (major,
+/// minor): the inverse of the decoding `attr_of` applies.
+pub fn specdata_of(rdev: u64) -> specdata3 {
+    specdata3 {
+        specdata1: (((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff)) as u32,
+        specdata2: ((rdev & 0xff) | ((rdev >> 12) & !0xff)) as u32,
+    }
 }
 
 /// `fattr` as a [`vfs_core::Attr`]; `blksize` is the mount's preferred I/O size.
@@ -405,7 +414,6 @@ impl AttrCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nfs3_types::nfs3::specdata3;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     static SEQ: AtomicU64 = AtomicU64::new(1);
@@ -532,6 +540,18 @@ mod tests {
     fn device_numbers_as_linux_encodes_them() {
         assert_eq!(rdev_of(8, 1), 0x801);
         assert_eq!(rdev_of(259, 65536), (259 << 8) | (65536 << 12));
+        for (major, minor) in [
+            (0, 0),
+            (1, 3),
+            (8, 1),
+            (259, 65536),
+            (4095, 255),
+            (4096, 256),
+        ] {
+            let spec = specdata_of(rdev_of(major, minor));
+            assert_eq!((spec.specdata1, spec.specdata2), (major, minor));
+        }
+        assert_eq!(specdata_of(0x1001_0300).specdata2, 65536);
     }
 
     #[test]

@@ -216,6 +216,9 @@ pub fn probe(
         unlinked_open_files: write,
         atomic_append: false,
         space_accounting: real_space,
+        // MKNOD cannot be probed without making a node; every POSIX server has it
+        // (a device node needs a root credential there, as it does on Linux).
+        special_files: write,
     }
 }
 

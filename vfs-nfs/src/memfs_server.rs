@@ -2,8 +2,8 @@
 //! tested with no setup: `vfs check` with no URL and the crate's own tests use it.
 //!
 //! memfs is a small server: it has no symlinks (it claims them in FSINFO but
-//! refuses SYMLINK), no holes (a WRITE past end of file is refused), and it
-//! ignores modes, owners and times. [`MemfsServer::url`] declares those gaps with
+//! refuses SYMLINK), no holes (a WRITE past end of file is refused), no MKNOD,
+//! and it ignores modes, owners and times. [`MemfsServer::url`] declares those gaps with
 //! `caps=`, so the conformance suite skips what the server cannot do instead of
 //! the gaps being hidden.
 
@@ -14,7 +14,8 @@ use tokio::runtime::{Builder, Runtime};
 use vfs_core::{Errno, Result};
 
 /// What memfs lacks but its replies do not tell.
-pub const MEMFS_GAPS: &str = "caps=nosymlinks,nosparse,nopermissions,noownership,notimestamps";
+pub const MEMFS_GAPS: &str =
+    "caps=nosymlinks,nosparse,nopermissions,noownership,notimestamps,nospecial_files";
 
 /// The servers' own threads: apart from the client's I/O threads, as a remote
 /// server would be.

@@ -22,8 +22,8 @@ use std::any::Any;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock, Weak};
 use vfs_core::{
-    AccessMask, Attr, Credentials, DirPage, Errno, Error, FileType, Name, NewNode, OpenFile,
-    OpenFlags, Result, SetAttr, Vnode,
+    AccessMask, Attr, CreateMode, Credentials, DirPage, Errno, Error, FileType, Name, NewNode,
+    OpenFile, OpenFlags, Result, SetAttr, Vnode,
 };
 
 /// What only a directory has.
@@ -270,7 +270,10 @@ fn kind_and_ino(file_type: FileType, ino: u64) -> String {
         FileType::Directory => "directory",
         FileType::Regular => "file",
         FileType::Symlink => "symlink",
-        _ => "node",
+        FileType::Fifo => "fifo",
+        FileType::Socket => "socket",
+        FileType::CharDevice => "character device",
+        FileType::BlockDevice => "block device",
     };
     format!("{kind} #{ino}")
 }
@@ -353,10 +356,10 @@ impl Vnode for NfsNode {
         &self,
         name: &Name,
         attrs: &NewNode,
-        exclusive: bool,
+        mode: CreateMode,
     ) -> Result<Arc<dyn Vnode>> {
         Ok(self
-            .create_file(name, attrs, exclusive)
+            .create_file(name, attrs, mode)
             .await
             .map_err(removed_dir_is_enoent)?)
     }
@@ -374,6 +377,24 @@ impl Vnode for NfsNode {
         }
         Ok(self
             .make_symlink(name, target, attrs)
+            .await
+            .map_err(removed_dir_is_enoent)?)
+    }
+
+    async fn mknod(
+        &self,
+        name: &Name,
+        file_type: FileType,
+        rdev: u64,
+        attrs: &NewNode,
+    ) -> Result<Arc<dyn Vnode>> {
+        if !self.state.caps.special_files {
+            return Err(
+                Errno::EPERM.with(format!("{} makes no special files", self.state.server()))
+            );
+        }
+        Ok(self
+            .make_node(name, file_type, rdev, attrs)
             .await
             .map_err(removed_dir_is_enoent)?)
     }

@@ -1,27 +1,28 @@
-//! The directory procedures: LOOKUP, CREATE, MKDIR, SYMLINK, READLINK, LINK,
-//! REMOVE, RMDIR and RENAME (READDIR and READDIRPLUS are in `readdir`).
+//! The directory procedures: LOOKUP, CREATE, MKDIR, SYMLINK, MKNOD, READLINK,
+//! LINK, REMOVE, RMDIR and RENAME (READDIR and READDIRPLUS are in `readdir`).
 //!
 //! Each keeps the caches exact for this mount's own changes: the directory's WCC
 //! data refreshes its attributes, and when the pre-operation attributes show that
 //! nobody else changed the directory meanwhile, the one lookup cache entry the call
 //! changed is updated instead of dropping the whole cache.
 
-use crate::attr::{check_fattr, new_node_sattr};
+use crate::attr::{check_fattr, new_node_sattr, specdata_of};
 use crate::error::{check_handle, rejected};
 use crate::lookup_cache::Child;
 use crate::node::{as_nfs_node, NfsNode};
 use crate::proc_attr::fattr_of;
 use nfs3_types::nfs3::{
-    createhow3, diropargs3, fattr3, filename3, nfs_fh3, nfspath3, nfsstat3, post_op_attr,
-    post_op_fh3, symlinkdata3, wcc_data, CREATE3args, CREATE3res, LINK3args, LINK3res, LOOKUP3args,
-    LOOKUP3res, MKDIR3args, MKDIR3res, Nfs3Option, Nfs3Result, READLINK3args, READLINK3res,
-    REMOVE3args, REMOVE3res, RENAME3args, RENAME3res, RMDIR3args, RMDIR3res, SYMLINK3args,
-    SYMLINK3res, NFS_PROGRAM,
+    createhow3, createverf3, devicedata3, diropargs3, fattr3, filename3, mknoddata3, nfs_fh3,
+    nfspath3, nfsstat3, post_op_attr, post_op_fh3, set_atime, set_mtime, symlinkdata3, wcc_data,
+    CREATE3args, CREATE3res, LINK3args, LINK3res, LOOKUP3args, LOOKUP3res, MKDIR3args, MKDIR3res,
+    MKNOD3args, MKNOD3res, Nfs3Option, Nfs3Result, READLINK3args, READLINK3res, REMOVE3args,
+    REMOVE3res, RENAME3args, RENAME3res, RMDIR3args, RMDIR3res, SYMLINK3args, SYMLINK3res,
+    NFS_PROGRAM,
 };
 use nfs3_types::xdr_codec::Opaque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use vfs_core::{Errno, FileType, Name, NewNode, Result, Vnode};
+use vfs_core::{CreateMode, Errno, FileType, Name, NewNode, Result, Vnode};
 
 /// The `diropargs3` of `name` in directory `dir`.
 fn dirop<'a>(dir: &nfs_fh3, name: &'a [u8]) -> diropargs3<'a> {
@@ -206,36 +207,61 @@ impl NfsNode {
 
     /// Creates regular file `name` as [`vfs_core::Vnode::create`] describes.
     ///
-    /// One GUARDED CREATE carrying the mode (and owner, if not the caller's), so
-    /// the new file costs one call; its reply's handle and attributes make the
-    /// node, and the `open` that follows needs no GETATTR. Linux and libnfs send
-    /// GUARDED or UNCHECKED too; EXCLUSIVE, which a lost reply could safely be
-    /// sent again for, needs a SETATTR after it for the mode and times. The price:
-    /// when a connection breaks after the server made the file but before its
-    /// reply came, the CREATE sent again finds the file and reports `EEXIST`
-    /// (the namespace then opens the existing file unless `O_EXCL` was asked),
-    /// as a REMOVE or RENAME sent again reports what was already done.
+    /// [`CreateMode::Guarded`] is one GUARDED CREATE carrying the mode (and owner,
+    /// if not the caller's), so the new file costs one call; its reply's handle and
+    /// attributes make the node, and the `open` that follows needs no GETATTR.
+    /// When a connection breaks after the server made the file but before its
+    /// reply came, the CREATE sent again finds the file and reports `EEXIST`; the
+    /// namespace then looks again and opens it, as a REMOVE or RENAME sent again
+    /// reports what was already done.
+    ///
+    /// [`CreateMode::Exclusive`] (`O_EXCL`) must not report its own file as
+    /// existing, so it is an EXCLUSIVE CREATE with a verifier unique to the call:
+    /// a server that finds the name made with the same verifier answers OK to the
+    /// CREATE sent again. Such a file is made without our attributes (the server
+    /// may keep the verifier in its times), so a SETATTR follows, as Linux's client
+    /// sends it. A server answering NOTSUPP gets a GUARDED CREATE instead.
     ///
     /// Errors: `EEXIST`, `ENOENT`, `ENOSPC`, `EDQUOT`, `EIO`.
     pub async fn create_file(
         &self,
         name: &Name,
         attrs: &NewNode,
-        exclusive: bool,
+        mode: CreateMode,
     ) -> Result<Arc<NfsNode>> {
         self.dir_state()?;
-        if !exclusive {
-            match self.lookup_child(name).await {
-                Ok(existing) => return Ok(existing),
-                Err(e) if e.errno() == Errno::ENOENT => {}
-                Err(e) => return Err(e),
+        if mode == CreateMode::Exclusive {
+            let verifier = createverf3(self.state.unique().to_be_bytes());
+            match self
+                .create_rpc(name, createhow3::EXCLUSIVE(verifier))
+                .await?
+            {
+                Ok(node) => {
+                    node.settle_exclusive(attrs).await?;
+                    return Ok(node);
+                }
+                Err(nfsstat3::NFS3ERR_NOTSUPP) => {}
+                Err(status) => return Err(self.fail(status, "CREATE", format_args!("'{name}'"))),
             }
         }
         let url = &self.state.url;
+        let how = createhow3::GUARDED(new_node_sattr(attrs, url.uid, url.gid));
+        self.create_rpc(name, how)
+            .await?
+            .map_err(|status| self.fail(status, "CREATE", format_args!("'{name}'")))
+    }
+
+    /// One CREATE, its WCC data and the lookup cache taken care of; the inner
+    /// result is the new node or the server's status.
+    async fn create_rpc(
+        &self,
+        name: &Name,
+        how: createhow3,
+    ) -> Result<std::result::Result<Arc<NfsNode>, nfsstat3>> {
         let seq = self.state.begin();
         let args = CREATE3args {
             where_: dirop(&self.fh, name.as_bytes()),
-            how: createhow3::GUARDED(new_node_sattr(attrs, url.uid, url.gid)),
+            how,
         };
         let reply: CREATE3res = self
             .state
@@ -245,15 +271,82 @@ impl NfsNode {
         match reply {
             Nfs3Result::Ok(ok) => {
                 self.absorb_dir_wcc(&ok.dir_wcc, seq);
+                Ok(Ok(self
+                    .created(name, ok.obj, ok.obj_attributes, seq)
+                    .await?))
+            }
+            Nfs3Result::Err((status, fail)) => {
+                self.failed_on(&fail.dir_wcc, status, name, seq);
+                Ok(Err(status))
+            }
+        }
+    }
+
+    /// The SETATTR after an EXCLUSIVE CREATE made this file: the mode and owner
+    /// the create could not carry, and both times from the server's clock in
+    /// place of the verifier (Linux's client sets them the same way). Its reply's
+    /// attributes then serve the `open` that follows.
+    ///
+    /// Errors: the SETATTR's.
+    async fn settle_exclusive(&self, attrs: &NewNode) -> Result<()> {
+        let url = &self.state.url;
+        let mut sattr = new_node_sattr(attrs, url.uid, url.gid);
+        sattr.atime = set_atime::SET_TO_SERVER_TIME;
+        sattr.mtime = set_mtime::SET_TO_SERVER_TIME;
+        self.set_sattr(sattr).await?;
+        // The SETATTR was the last call begun if nothing else ran meanwhile.
+        self.attrs.mark_just_fetched(self.state.next_seq() - 1);
+        Ok(())
+    }
+
+    /// MKNOD of a FIFO, socket or device node (`rdev` in Linux's encoding).
+    ///
+    /// Errors: `EEXIST`, `ENOENT`, `EPERM` (the server refuses, or has no MKNOD),
+    /// `ENOSPC`, `EDQUOT`, `EIO`; `EINVAL` for a type MKNOD does not make.
+    pub async fn make_node(
+        &self,
+        name: &Name,
+        file_type: FileType,
+        rdev: u64,
+        attrs: &NewNode,
+    ) -> Result<Arc<NfsNode>> {
+        self.refuse_known(name).await?;
+        let url = &self.state.url;
+        let sattr = new_node_sattr(attrs, url.uid, url.gid);
+        let device = |dev_attributes| devicedata3 {
+            dev_attributes,
+            spec: specdata_of(rdev),
+        };
+        let what = match file_type {
+            FileType::Fifo => mknoddata3::NF3FIFO(sattr),
+            FileType::Socket => mknoddata3::NF3SOCK(sattr),
+            FileType::CharDevice => mknoddata3::NF3CHR(device(sattr)),
+            FileType::BlockDevice => mknoddata3::NF3BLK(device(sattr)),
+            other => return Err(Errno::EINVAL.with(format!("MKNOD of a {other:?}"))),
+        };
+        let args = MKNOD3args {
+            where_: dirop(&self.fh, name.as_bytes()),
+            what,
+        };
+        let seq = self.state.begin();
+        let reply: MKNOD3res = self
+            .state
+            .client
+            .call(NFS_PROGRAM::NFSPROC3_MKNOD, &args)
+            .await?;
+        match reply {
+            Nfs3Result::Ok(ok) => {
+                self.absorb_dir_wcc(&ok.dir_wcc, seq);
                 self.created(name, ok.obj, ok.obj_attributes, seq).await
             }
             Nfs3Result::Err((status, fail)) => {
                 self.failed_on(&fail.dir_wcc, status, name, seq);
-                if status == nfsstat3::NFS3ERR_EXIST && !exclusive {
-                    // Lost a race with another creator: the file is there.
-                    return self.lookup_child(name).await;
-                }
-                Err(self.fail(status, "CREATE", format_args!("'{name}'")))
+                // A file system without mknod is EPERM on Linux, not EOPNOTSUPP.
+                let status = match status {
+                    nfsstat3::NFS3ERR_NOTSUPP => nfsstat3::NFS3ERR_PERM,
+                    other => other,
+                };
+                Err(self.fail(status, "MKNOD", format_args!("'{name}'")))
             }
         }
     }

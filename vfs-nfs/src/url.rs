@@ -75,6 +75,8 @@ pub struct CapOverrides {
     pub unlinked_open_files: Option<bool>,
     /// `space_accounting` (alias `space`).
     pub space_accounting: Option<bool>,
+    /// `special_files` (alias `mknod`).
+    pub special_files: Option<bool>,
 }
 
 impl CapOverrides {
@@ -92,6 +94,7 @@ impl CapOverrides {
             dir_link_counts: pick(self.dir_link_counts, probed.dir_link_counts),
             unlinked_open_files: pick(self.unlinked_open_files, probed.unlinked_open_files),
             space_accounting: pick(self.space_accounting, probed.space_accounting),
+            special_files: pick(self.special_files, probed.special_files),
             ..probed
         }
     }
@@ -114,6 +117,7 @@ impl CapOverrides {
                 "dir_link_counts" | "dirnlink" => &mut self.dir_link_counts,
                 "unlinked_open_files" | "silly" => &mut self.unlinked_open_files,
                 "space_accounting" | "space" => &mut self.space_accounting,
+                "special_files" | "mknod" => &mut self.special_files,
                 "atomic_append" | "noatime" if !on => continue,
                 "noatime" => {
                     return Err(
@@ -141,7 +145,8 @@ impl CapOverrides {
 /// The capability names `caps=` takes, for messages.
 const CAPS: &str = "hard_links, symlinks, sparse_files, permissions, ownership, timestamps, \
                     symlink_times, \
-                    dir_link_counts, unlinked_open_files, space_accounting (each with an optional no prefix)";
+                    dir_link_counts, unlinked_open_files, space_accounting, special_files \
+                    (each with an optional no prefix)";
 
 /// A parsed `nfs://host[:port]/export[?options]` URL.
 #[derive(Clone, Debug, PartialEq, Eq)]

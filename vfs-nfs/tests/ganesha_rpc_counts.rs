@@ -48,14 +48,14 @@ fn create_is_one_lookup_and_one_create_and_open_sends_no_getattr() {
     let attr = block_on(ns.stat(&me, "/new")).unwrap();
     assert_eq!(attr.mode, 0o640, "GUARDED carries the mode");
 
-    // O_EXCL: the same one CREATE (no SETATTR after it, as EXCLUSIVE would need),
-    // and EEXIST the second time.
+    // O_EXCL: one EXCLUSIVE CREATE (safe to send again) and the SETATTR of mode
+    // and times it needs, no GETATTR; and EEXIST the second time.
     let excl = OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
     let (file, spent) = calls(&fs, || {
         block_on(ns.open(&me, "/excl", excl, 0o600)).unwrap()
     });
     assert_eq!(spent.get(NFSPROC3_GETATTR), 0, "{spent}");
-    assert_eq!(spent.get(NFSPROC3_SETATTR), 0, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_SETATTR), 1, "{spent}");
     assert_eq!(spent.get(NFSPROC3_CREATE), 1, "{spent}");
     block_on(file.close()).unwrap();
     assert_eq!(

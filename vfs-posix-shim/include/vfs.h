@@ -114,6 +114,11 @@ int vfs_stat(const char *path, struct stat *buf);
 int vfs_lstat(const char *path, struct stat *buf);
 int vfs_statvfs(const char *path, struct statvfs *buf);
 int vfs_mkdir(const char *path, mode_t mode);
+/* FIFOs, sockets and device nodes are names with attributes (stat shows their type
+ * and st_rdev); nothing does I/O through them: opening one is ENXIO. A device
+ * node needs uid 0 (EPERM otherwise), as CAP_MKNOD on Linux. */
+int vfs_mknod(const char *path, mode_t mode, dev_t dev);
+int vfs_mkfifo(const char *path, mode_t mode);
 int vfs_rmdir(const char *path);
 int vfs_unlink(const char *path);
 int vfs_rename(const char *oldpath, const char *newpath);

@@ -102,6 +102,8 @@ blocking_calls! {
     stat(path: impl AsRef<[u8]>) -> Attr;
     lstat(path: impl AsRef<[u8]>) -> Attr;
     mkdir(path: impl AsRef<[u8]>, mode: u32) -> ();
+    mknod(path: impl AsRef<[u8]>, mode: u32, rdev: u64) -> ();
+    mkfifo(path: impl AsRef<[u8]>, mode: u32) -> ();
     rmdir(path: impl AsRef<[u8]>) -> ();
     unlink(path: impl AsRef<[u8]>) -> ();
     rename(old: impl AsRef<[u8]>, new: impl AsRef<[u8]>) -> ();

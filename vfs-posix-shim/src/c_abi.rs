@@ -928,6 +928,25 @@ pub unsafe extern "C" fn vfs_mkdir(path: *const c_char, mode: mode_t) -> c_int {
     with_context(|posix| posix.mkdir(c_path(path)?, mode))
 }
 
+/// `mknod(2)`: a FIFO, socket, character or block device, or regular file, by the
+/// `S_IFMT` bits of `mode`; `dev` as `makedev(3)` encodes it.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn vfs_mknod(path: *const c_char, mode: mode_t, dev: libc::dev_t) -> c_int {
+    with_context(|posix| posix.mknod(c_path(path)?, mode, dev))
+}
+
+/// `mkfifo(3)`.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn vfs_mkfifo(path: *const c_char, mode: mode_t) -> c_int {
+    with_context(|posix| posix.mkfifo(c_path(path)?, mode))
+}
+
 /// `rmdir(2)`.
 ///
 /// # Safety

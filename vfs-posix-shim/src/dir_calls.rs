@@ -47,9 +47,12 @@ impl Process {
             let (name, location) = if cursor.dots_done == 0 {
                 (b".".to_vec(), here.clone())
             } else {
+                // getdents reads `..` from the directory itself: no search
+                // permission is asked, so a readable but unsearchable directory
+                // still lists it.
                 let caller = Caller {
                     cwd: here.clone(),
-                    creds: self.credentials(),
+                    creds: vfs_core::Credentials::root(),
                 };
                 (
                     b"..".to_vec(),
@@ -89,25 +92,27 @@ impl Process {
 
     /// Makes directory `path` the working directory.
     ///
-    /// Errors: resolution errors, `ENOTDIR`.
+    /// Errors: resolution errors, `ENOTDIR`, `EACCES` (no search permission on it).
     pub async fn chdir(&self, path: impl AsRef<[u8]>) -> Result<()> {
         let location = self.namespace().resolve(&self.caller(), path, true).await?;
         if location.vnode().file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR.into());
         }
+        vfs_core::permission::may_search(&location, &self.credentials()).await?;
         *self.cwd.write() = location;
         Ok(())
     }
 
     /// Makes the directory open as `fd` the working directory.
     ///
-    /// Errors: `EBADF`, `ENOTDIR`.
+    /// Errors: `EBADF`, `ENOTDIR`, `EACCES` (no search permission on it).
     pub async fn fchdir(&self, fd: Fd) -> Result<()> {
         let ofd = self.description(fd)?;
         let location = ofd.handle.location();
         if location.vnode().file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR.into());
         }
+        vfs_core::permission::may_search(location, &self.credentials()).await?;
         *self.cwd.write() = location.clone();
         Ok(())
     }

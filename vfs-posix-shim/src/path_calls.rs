@@ -1,4 +1,4 @@
-//! Calls on paths: stat, mkdir, rename, link, chmod and friends.
+//! Calls on paths: stat, mkdir, mknod, rename, link, chmod and friends.
 
 use crate::process::Process;
 use vfs_core::{AccessMask, Attr, Errno, FsStat, Result, SetAttr, SetTime};
@@ -24,6 +24,26 @@ impl Process {
     pub async fn mkdir(&self, path: impl AsRef<[u8]>, mode: u32) -> Result<()> {
         let mode = mode & 0o1777 & !self.umask.load(std::sync::atomic::Ordering::Relaxed);
         self.namespace().mkdir(&self.caller(), path, mode).await
+    }
+
+    /// Creates `path` as `mknod(2)` does: a FIFO, socket, character or block device
+    /// (numbered `rdev`, as `makedev` encodes it) or regular file, by the `S_IFMT`
+    /// bits of `mode`, with its permission bits minus the umask.
+    ///
+    /// Errors: those of [`vfs_core::Namespace::mknod`].
+    pub async fn mknod(&self, path: impl AsRef<[u8]>, mode: u32, rdev: u64) -> Result<()> {
+        let mode = (mode & 0o170000) | self.masked(mode);
+        self.namespace()
+            .mknod(&self.caller(), path, mode, rdev)
+            .await
+    }
+
+    /// Creates the FIFO `path` with `mode` minus the umask (`mkfifo(3)`: a
+    /// `mknod` of type `S_IFIFO`).
+    ///
+    /// Errors: those of [`vfs_core::Namespace::mknod`].
+    pub async fn mkfifo(&self, path: impl AsRef<[u8]>, mode: u32) -> Result<()> {
+        self.mknod(path, 0o010000 | (mode & 0o7777), 0).await
     }
 
     /// Removes the empty directory `path`.

@@ -1,6 +1,7 @@
 //! An in-memory backend for the VFS framework with the semantics of Linux's tmpfs,
 //! errnos included: sparse regular files whose holes cost nothing, directories with
-//! stable listing cookies, symlinks, hard links with true link counts, atomic
+//! stable listing cookies, symlinks, hard links with true link counts, FIFOs,
+//! sockets and device nodes (names with a device number, as tmpfs keeps), atomic
 //! `rename` and append, files that stay usable while open after being unlinked,
 //! Linux's timestamp rules (relatime included) and optional size and inode limits
 //! accounted in 4 KiB pages as tmpfs does. Mount one with [`RamFs::new`], or by URL

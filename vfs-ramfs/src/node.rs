@@ -21,6 +21,11 @@ pub(crate) enum Body {
     File(FileData),
     Dir(Directory),
     Symlink(Box<[u8]>),
+    /// A FIFO, socket or device node: nothing but its device number (0 for a
+    /// FIFO or socket), as tmpfs keeps one.
+    Special {
+        rdev: u64,
+    },
 }
 
 impl Body {
@@ -42,7 +47,7 @@ impl Body {
         match self {
             Body::File(data) => Ok(data),
             Body::Dir(_) => Err(Errno::EISDIR.into()),
-            Body::Symlink(_) => Err(Errno::EINVAL.into()),
+            Body::Symlink(_) | Body::Special { .. } => Err(Errno::EINVAL.into()),
         }
     }
 
@@ -50,7 +55,7 @@ impl Body {
     fn pages(&self) -> u64 {
         match self {
             Body::File(data) => data.pages(),
-            Body::Dir(_) => 0,
+            Body::Dir(_) | Body::Special { .. } => 0,
             Body::Symlink(target) => symlink_pages(target),
         }
     }
@@ -153,6 +158,11 @@ impl RamNode {
             Body::File(data) => data.size(),
             Body::Dir(dir) => dir.size(),
             Body::Symlink(target) => target.len() as u64,
+            Body::Special { .. } => 0,
+        };
+        let rdev = match state.body {
+            Body::Special { rdev } => rdev,
+            _ => 0,
         };
         Attr {
             file_type: self.kind,
@@ -164,7 +174,7 @@ impl RamNode {
             blocks: state.body.pages() * BLOCKS_PER_PAGE,
             blksize: PAGE_SIZE as u32,
             ino: self.ino,
-            rdev: 0,
+            rdev,
             atime: meta.atime,
             mtime: meta.mtime,
             ctime: meta.ctime,

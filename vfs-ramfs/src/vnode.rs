@@ -13,8 +13,8 @@ use crate::node::{symlink_pages, Body, RamNode, State};
 use async_trait::async_trait;
 use std::sync::Arc;
 use vfs_core::{
-    Attr, DirPage, Errno, FileType, Name, NewNode, OpenFile, OpenFlags, Result, SetAttr, Timespec,
-    Vnode,
+    Attr, CreateMode, DirPage, Errno, FileType, Name, NewNode, OpenFile, OpenFlags, Result,
+    SetAttr, Timespec, Vnode,
 };
 
 /// The kind of node `add_entry` makes.
@@ -23,26 +23,19 @@ enum Fresh<'a> {
     File,
     Dir,
     Symlink(&'a [u8]),
+    /// A FIFO, socket or device node of this type and device number.
+    Special(FileType, u64),
 }
 
 impl RamNode {
-    /// Adds a new node `name` to this directory. An existing name fails with
-    /// `EEXIST`, or is returned as it is when `reuse_existing`.
-    fn add_entry(
-        &self,
-        name: &Name,
-        attrs: &NewNode,
-        fresh: Fresh<'_>,
-        reuse_existing: bool,
-    ) -> Result<Arc<dyn Vnode>> {
+    /// Adds a new node `name` to this directory; an existing name fails with
+    /// `EEXIST`.
+    fn add_entry(&self, name: &Name, attrs: &NewNode, fresh: Fresh<'_>) -> Result<Arc<dyn Vnode>> {
         let _tree = self.fs.tree.lock();
         let mut state = self.state.write();
         let State { meta, body } = &mut *state;
         let dir = body.dir_mut()?;
-        if let Some(existing) = dir.get(name) {
-            if reuse_existing {
-                return Ok(existing.clone());
-            }
+        if dir.get(name).is_some() {
             return Err(Errno::EEXIST.into());
         }
         if meta.nlink == 0 {
@@ -52,6 +45,7 @@ impl RamNode {
             Fresh::File => (FileType::Regular, 0),
             Fresh::Dir => (FileType::Directory, 0),
             Fresh::Symlink(target) => (FileType::Symlink, symlink_pages(target)),
+            Fresh::Special(kind, _) => (kind, 0),
         };
         if !self.fs.inodes.take(1) {
             return Err(Errno::ENOSPC.with("no free inodes"));
@@ -65,6 +59,7 @@ impl RamNode {
             Fresh::File => Body::File(FileData::default()),
             Fresh::Dir => Body::Dir(Directory::new(self.weak())),
             Fresh::Symlink(target) => Body::Symlink(target.into()),
+            Fresh::Special(_, rdev) => Body::Special { rdev },
         });
         dir.insert(name.clone(), node.clone());
         meta.modified(now);
@@ -127,21 +122,37 @@ impl Vnode for RamNode {
         }
     }
 
+    /// Nothing is ever sent twice here, so both modes are the same.
     async fn create(
         &self,
         name: &Name,
         attrs: &NewNode,
-        exclusive: bool,
+        _mode: CreateMode,
     ) -> Result<Arc<dyn Vnode>> {
-        self.add_entry(name, attrs, Fresh::File, !exclusive)
+        self.add_entry(name, attrs, Fresh::File)
     }
 
     async fn mkdir(&self, name: &Name, attrs: &NewNode) -> Result<Arc<dyn Vnode>> {
-        self.add_entry(name, attrs, Fresh::Dir, false)
+        self.add_entry(name, attrs, Fresh::Dir)
     }
 
     async fn symlink(&self, name: &Name, target: &[u8], attrs: &NewNode) -> Result<Arc<dyn Vnode>> {
-        self.add_entry(name, attrs, Fresh::Symlink(target), false)
+        self.add_entry(name, attrs, Fresh::Symlink(target))
+    }
+
+    async fn mknod(
+        &self,
+        name: &Name,
+        file_type: FileType,
+        rdev: u64,
+        attrs: &NewNode,
+    ) -> Result<Arc<dyn Vnode>> {
+        match file_type {
+            FileType::Fifo | FileType::Socket | FileType::CharDevice | FileType::BlockDevice => {
+                self.add_entry(name, attrs, Fresh::Special(file_type, rdev))
+            }
+            other => Err(Errno::EINVAL.with(format!("mknod of a {other:?}"))),
+        }
     }
 
     async fn readlink(&self) -> Result<Vec<u8>> {

@@ -4,8 +4,8 @@
 use futures::executor::block_on;
 use std::sync::Arc;
 use vfs_core::{
-    Attr, Caller, Errno, FileHandle, FileType, Filesystem, MountOptions, Name, Namespace, NewNode,
-    OpenFlags, Registry, Result, SetAttr, SetTime, Timespec, Vnode,
+    Attr, Caller, CreateMode, Credentials, Errno, FileHandle, FileType, Filesystem, MountOptions,
+    Name, Namespace, NewNode, OpenFlags, Registry, Result, SetAttr, SetTime, Timespec, Vnode,
 };
 use vfs_ramfs::{RamFs, RamFsOptions};
 
@@ -212,7 +212,11 @@ fn a_removed_directory_refuses_everything() {
     assert_eq!(block_on(dir.getattr()).unwrap().nlink, 0);
     assert_eq!(errno(block_on(dir.lookup(&name("x")))), Errno::ENOENT);
     assert_eq!(
-        errno(block_on(dir.create(&name("x"), &ATTRS, false))),
+        errno(block_on(dir.create(
+            &name("x"),
+            &ATTRS,
+            CreateMode::Guarded
+        ))),
         Errno::ENOENT
     );
     assert_eq!(
@@ -419,22 +423,26 @@ fn unlink_and_rmdir_errors() {
 }
 
 #[test]
-fn create_returns_an_existing_node_unless_exclusive() {
+fn creating_an_existing_name_is_eexist() {
     let fx = Fixture::new();
     fx.mkdir("/d");
     let root = fx.node("/");
-    let existing = block_on(root.create(&name("d"), &ATTRS, false)).unwrap();
-    assert_eq!(existing.file_type(), FileType::Directory);
-    assert_eq!(
-        errno(block_on(root.create(&name("d"), &ATTRS, true))),
-        Errno::EEXIST
-    );
+    for mode in [CreateMode::Guarded, CreateMode::Exclusive] {
+        assert_eq!(
+            errno(block_on(root.create(&name("d"), &ATTRS, mode))),
+            Errno::EEXIST
+        );
+    }
     assert_eq!(
         errno(block_on(root.mkdir(&name("d"), &ATTRS))),
         Errno::EEXIST
     );
     assert_eq!(
         errno(block_on(root.symlink(&name("d"), b"x", &ATTRS))),
+        Errno::EEXIST
+    );
+    assert_eq!(
+        errno(block_on(root.mknod(&name("d"), FileType::Fifo, 0, &ATTRS))),
         Errno::EEXIST
     );
 }
@@ -788,4 +796,93 @@ fn read_at_now_always_answers_as_read_at_does() {
         );
         assert_eq!(now, later, "{len} bytes at {offset}");
     }
+}
+
+#[test]
+fn mknod_makes_each_special_type_with_its_device_number() {
+    let fx = Fixture::new();
+    let made = [
+        ("p", 0o010644, 0, FileType::Fifo),
+        ("s", 0o140600, 0, FileType::Socket),
+        ("c", 0o020640, 0x103, FileType::CharDevice),
+        ("b", 0o060600, 0x1001_0300, FileType::BlockDevice),
+    ];
+    for (path, mode, rdev, _) in made {
+        block_on(fx.ns.mknod(&fx.me, path, mode, rdev)).unwrap();
+    }
+    let listed = block_on(fx.ns.read_dir(&fx.me, "/")).unwrap();
+    for (path, mode, rdev, file_type) in made {
+        let attr = block_on(fx.ns.lstat(&fx.me, path)).unwrap();
+        assert_eq!(
+            (attr.file_type, attr.mode, attr.rdev, attr.size, attr.nlink),
+            (file_type, mode & 0o7777, rdev, 0, 1),
+            "{path}"
+        );
+        let entry = listed.iter().find(|e| e.name.as_bytes() == path.as_bytes());
+        assert_eq!(entry.map(|e| e.file_type), Some(file_type), "{path}");
+        // No pipes or drivers here: opening is ENXIO, as for a device no driver has.
+        assert_eq!(
+            errno(block_on(fx.ns.open(&fx.me, path, OpenFlags::RDONLY, 0))),
+            Errno::ENXIO
+        );
+    }
+    // A FIFO or socket keeps no device number; S_IFREG or no type bits make a file.
+    block_on(fx.ns.mknod(&fx.me, "p2", 0o010644, 0x103)).unwrap();
+    assert_eq!(block_on(fx.ns.lstat(&fx.me, "p2")).unwrap().rdev, 0);
+    block_on(fx.ns.mknod(&fx.me, "f", 0o600, 0x103)).unwrap();
+    let file = block_on(fx.ns.lstat(&fx.me, "f")).unwrap();
+    assert_eq!(
+        (file.file_type, file.mode, file.rdev),
+        (FileType::Regular, 0o600, 0)
+    );
+}
+
+#[test]
+fn mknod_checks_in_linux_order() {
+    let fx = Fixture::new();
+    fx.mkdir("/d");
+    fx.mkdir("/locked");
+    let writable = SetAttr {
+        mode: Some(0o777),
+        ..SetAttr::default()
+    };
+    block_on(fx.ns.setattr(&fx.me, "/d", &writable, true)).unwrap();
+    block_on(fx.ns.mknod(&fx.me, "/d/p", 0o010644, 0)).unwrap();
+    let user = Caller {
+        cwd: fx.ns.root(),
+        creds: Credentials::new(1000, 1000, []),
+    };
+    let cases: [(&Caller, &str, u32, Errno); 9] = [
+        // The type is judged before the path is looked at.
+        (&fx.me, "/missing/x", 0o040755, Errno::EPERM),
+        (&fx.me, "/missing/x", 0o170755, Errno::EINVAL),
+        (&fx.me, "/d/p", 0o120777, Errno::EINVAL),
+        (&fx.me, "/missing/x", 0o010644, Errno::ENOENT),
+        (&fx.me, "/d/p/x", 0o010644, Errno::ENOTDIR),
+        (&fx.me, "/d/new/", 0o010644, Errno::ENOENT),
+        // An existing name before the privilege a device needs.
+        (&user, "/d/p", 0o020644, Errno::EEXIST),
+        (&user, "/d/c", 0o060644, Errno::EPERM),
+        // Write access to the directory before it (`may_create` in `vfs_mknod`).
+        (&user, "/locked/c", 0o020644, Errno::EACCES),
+    ];
+    for (caller, path, mode, expected) in cases {
+        assert_eq!(
+            errno(block_on(fx.ns.mknod(caller, path, mode, 0x103))),
+            expected,
+            "mknod {path} {mode:o}"
+        );
+    }
+    assert_eq!(
+        errno(block_on(fx.ns.mknod(&user, "/d/c", 0o020644, 0x103))),
+        Errno::EPERM
+    );
+    // Anyone may make a FIFO, and a character device 0:0 (overlayfs's whiteout).
+    block_on(fx.ns.mknod(&user, "/d/q", 0o010644, 0)).unwrap();
+    block_on(fx.ns.mknod(&user, "/d/w", 0o020000, 0)).unwrap();
+    let whiteout = block_on(fx.ns.lstat(&fx.me, "/d/w")).unwrap();
+    assert_eq!(
+        (whiteout.file_type, whiteout.uid, whiteout.rdev),
+        (FileType::CharDevice, 1000, 0)
+    );
 }

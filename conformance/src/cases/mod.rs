@@ -15,9 +15,11 @@ macro_rules! area_cases {
 mod fixture;
 mod link;
 mod mkdir;
+mod mknod;
 mod names;
 mod namespace;
 mod open;
+mod permission;
 mod read;
 mod readdir;
 mod readonly;
@@ -43,11 +45,13 @@ pub fn all() -> Vec<Case> {
         rename::cases(),
         link::cases(),
         symlink::cases(),
+        mknod::cases(),
         readdir::cases(),
         namespace::cases(),
         names::cases(),
         fixture::cases(),
         readonly::cases(),
+        permission::cases(),
     ]
     .concat()
 }

@@ -24,6 +24,7 @@ pub(super) fn cases() -> Vec<Case> {
         needs::NOTHING => open_directory_for_writing_is_eisdir_before_erofs,
         needs::NOTHING => write_through_read_handle_is_ebadf,
         needs::NOTHING => mkdir_is_erofs,
+        needs::NOTHING => mknod_is_erofs_after_type_and_name_checks,
         needs::NOTHING => rmdir_is_erofs,
         needs::NOTHING => unlink_is_erofs,
         needs::NOTHING => rename_is_erofs,
@@ -170,6 +171,26 @@ fn mkdir_is_erofs(ctx: &Ctx) -> CaseResult {
     expect_errno!(ctx.mkdir("new-dir", 0o755), Errno::EROFS);
     expect_errno!(ctx.mkdir("dir/sub/deeper/new", 0o755), Errno::EROFS);
     expect_errno!(ctx.mkdir("empty-dir/new/", 0o755), Errno::EROFS);
+    Ok(())
+}
+
+/// `mknod` of any type on a new name is `EROFS`; but the type is judged before
+/// anything (`EPERM` for a directory, `EINVAL` for no type), and an existing name
+/// (`EEXIST`) or a trailing slash on a new one (`ENOENT`) is found before the mount
+/// is asked for write access (Linux's `filename_create`).
+fn mknod_is_erofs_after_type_and_name_checks(ctx: &Ctx) -> CaseResult {
+    for mode in [0o010644, 0o140644, 0o020644, 0o060644, 0o100644, 0o644] {
+        expect_errno!(ctx.mknod("new-node", mode, 0x103), Errno::EROFS);
+        expect_errno!(ctx.mknod("dir/sub/new-node", mode, 0x103), Errno::EROFS);
+        expect_errno!(ctx.mknod("hello.txt", mode, 0x103), Errno::EEXIST);
+        expect_errno!(ctx.mknod("empty-dir/new/", mode, 0x103), Errno::ENOENT);
+    }
+    expect_errno!(ctx.mknod("new-node", 0o040755, 0), Errno::EPERM);
+    expect_errno!(ctx.mknod("new-node", 0o170644, 0), Errno::EINVAL);
+    ensure!(
+        !ctx.exists("new-node"),
+        "new-node exists after a refused mknod"
+    );
     Ok(())
 }
 

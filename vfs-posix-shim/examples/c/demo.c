@@ -1,6 +1,6 @@
 /*
  * demo.c - the vfs-posix-shim C ABI from C: an in-memory root, files, a directory
- * listing, renames, locks, and the errors bad input must give.
+ * listing, special files, renames, locks, and the errors bad input must give.
  *
  * Prints one line per check and exits 0 only if every check held.
  *
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 static int failures;
 
@@ -127,6 +128,21 @@ int main(void)
     puts("-- directory listing");
     const char *const listing[] = {".", "..", "file", "caf\xe9"};
     check(lists_exactly("/dir", listing, 4), "readdir /dir: . .. file caf\\xe9");
+
+    puts("-- special files");
+    expect_ok(vfs_mkfifo("/dir/fifo", 0666), "mkfifo /dir/fifo");
+    check(vfs_lstat("/dir/fifo", &st) == 0 && S_ISFIFO(st.st_mode) &&
+              (st.st_mode & 07777) == 0644,
+          "lstat: a FIFO, mode 0644 after umask 022");
+    expect_ok(vfs_mknod("/dir/null", S_IFCHR | 0666, makedev(1, 3)), "mknod /dir/null c 1 3");
+    check(vfs_stat("/dir/null", &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+              minor(st.st_rdev) == 3,
+          "stat: a character device 1:3");
+    expect_errno(vfs_open("/dir/null", O_RDONLY, 0), ENXIO, "open a device node: no driver here");
+    expect_errno(vfs_mknod("/dir/fifo", S_IFIFO | 0644, 0), EEXIST, "mknod an existing name");
+    expect_errno(vfs_mknod("/dir/d", S_IFDIR | 0755, 0), EPERM, "mknod of a directory");
+    expect_ok(vfs_unlink("/dir/fifo"), "unlink the FIFO");
+    expect_ok(vfs_unlink("/dir/null"), "unlink the device");
 
     puts("-- rename, unlink");
     expect_ok(vfs_rename("/dir/file", "/dir/renamed"), "rename file -> renamed");

@@ -378,6 +378,27 @@ impl Fs {
         })
     }
 
+    /// Creates the FIFO `path` with `mode` minus the umask (`mkfifo(3)`; std has
+    /// none). Nothing here reads or writes through a FIFO: opening it is `ENXIO`.
+    ///
+    /// Errors: `EEXIST`, `ENOENT` (missing parent), `ENOTDIR`, `EROFS`, `EPERM`
+    /// (the file system makes no special files), ...
+    pub fn mkfifo(&self, path: impl AsRef<Path>, mode: u32) -> io::Result<()> {
+        self.on_path(path.as_ref(), |posix, path| posix.mkfifo(path, mode))
+    }
+
+    /// Creates `path` as `mknod(2)` does: the type in the `S_IFMT` bits of `mode`
+    /// (FIFO, socket, character or block device numbered `rdev`, or regular file),
+    /// the permission bits minus the umask. [`Metadata`]'s `file_type()` and
+    /// `rdev()` report them.
+    ///
+    /// Errors: `EPERM` (a directory type; a device made by a caller other than
+    /// root; a file system without special files), `EINVAL` (no such type),
+    /// `EEXIST`, `ENOENT`, `ENOTDIR`, `EROFS`, ...
+    pub fn mknod(&self, path: impl AsRef<Path>, mode: u32, rdev: u64) -> io::Result<()> {
+        self.on_path(path.as_ref(), |posix, path| posix.mknod(path, mode, rdev))
+    }
+
     /// [`std::fs::soft_link`]: the same as [`Fs::symlink`].
     #[deprecated(note = "replaced with `Fs::symlink`, as std replaced `soft_link`")]
     pub fn soft_link(&self, original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
