@@ -11,6 +11,9 @@
 //! registered scheme (`nfs://host/export/dir/file`, `ram://`); see [`target`] for
 //! how a URL is split into a file system and a path inside it. They fail with one
 //! line `vfs CMD: TARGET: problem` on stderr and a non-zero exit code.
+//!
+//! `vfs mount URL DIR [--allow-other] [--ro]` serves a URL at a host directory
+//! through FUSE (vfs-fuse) until Ctrl-C, SIGTERM or `fusermount3 -u DIR`.
 
 mod backends;
 mod cat;
@@ -18,6 +21,7 @@ mod check;
 mod cp;
 mod failure;
 mod mkdir;
+mod mount;
 mod mv;
 mod progress;
 mod rm;
@@ -63,6 +67,10 @@ enum Command {
     /// Move or rename files and directories.
     #[command(override_usage = "vfs mv SRC... DST")]
     Mv(mv::MvArgs),
+    /// Serve a backend URL at a host directory through FUSE, in the foreground,
+    /// until Ctrl-C, SIGTERM or `fusermount3 -u DIR`.
+    #[command(override_usage = "vfs mount URL DIR [--allow-other] [--ro]")]
+    Mount(mount::MountArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,5 +90,6 @@ fn main() -> ExitCode {
         Command::Rm(args) => rm::run(&args),
         Command::Mkdir(args) => mkdir::run(&args),
         Command::Mv(args) => mv::run(&args),
+        Command::Mount(args) => mount::run(&args),
     }
 }
