@@ -19,7 +19,7 @@
 
 use crate::buffers::Buffer;
 use crate::reactor;
-use crate::rpc::{decode_result, Payload, Reply, RpcClient, RpcError};
+use crate::rpc::{decode_result, DirectData, Payload, Pending, Reply, RpcClient, RpcError};
 use nfs3_types::nfs3::{
     nfsstat3, LOOKUP3args, LOOKUP3res, Nfs3Result, RENAME3args, NFS_PROGRAM, PROGRAM, VERSION,
 };
@@ -110,13 +110,48 @@ impl NfsClient {
         args: &A,
         payload: Payload,
     ) -> Result<R> {
-        let reply = self.send(procedure, args, Some(payload)).await?;
+        let reply = self.send(procedure, args, Some(payload), None).await?;
         decode_result(&reply).map_err(|e| self.transport_error(procedure, e))
     }
 
     /// Calls `procedure` and returns the checked reply for the caller to decode.
     pub async fn call_raw<A: Pack>(&self, procedure: NFS_PROGRAM, args: &A) -> Result<Reply> {
-        self.send(procedure, args, None).await
+        self.send(procedure, args, None, None).await
+    }
+
+    /// Like [`NfsClient::call_raw`] for a call whose result ends with data of the
+    /// `direct` shape (READ): the data may land straight in `dest` (see
+    /// [`Reply::landed`]).
+    pub async fn call_into<A: Pack>(
+        &self,
+        procedure: NFS_PROGRAM,
+        args: &A,
+        direct: DirectData,
+        dest: &mut [u8],
+    ) -> Result<Reply> {
+        self.send(procedure, args, None, Some((direct, dest))).await
+    }
+
+    /// Sends one bulk call without waiting, for a caller that wants several in
+    /// flight before it needs the first (readahead). No resends: a [`Pending`]
+    /// that fails is the caller's to call again through [`NfsClient::call_into`],
+    /// which has the mount's rules; on a soft mount, waiting is bounded by
+    /// [`NfsClient::soft_bound`].
+    pub async fn start<A: Pack>(
+        &self,
+        procedure: NFS_PROGRAM,
+        args: &A,
+        direct: Option<DirectData>,
+    ) -> std::result::Result<Pending, RpcError> {
+        self.counters.count(procedure);
+        self.rpc
+            .start(PROGRAM, VERSION, procedure as u32, args, None, true, direct)
+            .await
+    }
+
+    /// The soft mount's bound on one call, `None` on a hard mount.
+    pub fn soft_bound(&self) -> Option<Duration> {
+        self.soft
     }
 
     /// Sends a call until it gets an answer the rules of the module accept.
@@ -125,6 +160,7 @@ impl NfsClient {
         procedure: NFS_PROGRAM,
         args: &A,
         payload: Option<Payload>,
+        mut dest: Option<(DirectData, &mut [u8])>,
     ) -> Result<Reply> {
         let deadline = self.soft.map(|bound| Instant::now() + bound);
         // READs and WRITEs spread over the connection set; small calls keep to
@@ -140,14 +176,23 @@ impl NfsClient {
         let mut jukebox = JUKEBOX_FIRST;
         loop {
             self.counters.count(procedure);
-            let call = self.rpc.call_with_payload(
-                PROGRAM,
-                VERSION,
-                procedure as u32,
-                args,
-                payload.clone(),
-                bulk,
-            );
+            let direct = dest.as_ref().map(|(direct, _)| *direct);
+            let into = dest.as_mut().map(|(_, buf)| &mut **buf);
+            let call = async {
+                self.rpc
+                    .start(
+                        PROGRAM,
+                        VERSION,
+                        procedure as u32,
+                        args,
+                        payload.clone(),
+                        bulk,
+                        direct,
+                    )
+                    .await?
+                    .finish(into)
+                    .await
+            };
             let sent = match deadline {
                 None => call.await,
                 Some(deadline) => {
@@ -267,6 +312,7 @@ impl NfsClient {
         Reply {
             record,
             start: reply.start,
+            landed: None,
         }
     }
 

@@ -10,7 +10,8 @@
 
 use crate::buffers::Buffer;
 use crate::node::NfsNode;
-use crate::rpc::{Payload, Reply};
+use crate::reactor;
+use crate::rpc::{DirectData, Payload, Pending, Reply, RpcError};
 use crate::writes::{Uncommitted, UNSURE};
 use futures::stream::{self, StreamExt};
 use nfs3_types::nfs3::{
@@ -31,7 +32,15 @@ pub const IN_FLIGHT: usize = 16;
 /// up.
 const COMMIT_ROUNDS: usize = 5;
 
-/// The data of one READ, left in its reply record.
+/// The shape of READ3resok with attributes, whose data the transport may read
+/// straight into the caller's buffer: status, attributes present, fattr3 (84
+/// bytes), count, eof, then the data's length.
+const READ_DIRECT: DirectData = DirectData {
+    head: 4 + 4 + 84 + 4 + 4 + 4,
+};
+
+/// The data of one READ: in the caller's buffer already, or left in its reply
+/// record for the caller to copy.
 pub struct ReadData {
     reply: Reply,
     data: Range<usize>,
@@ -42,10 +51,35 @@ pub struct ReadData {
 }
 
 impl ReadData {
-    /// The bytes read.
-    pub fn bytes(&self) -> &[u8] {
-        &self.reply.record[self.data.clone()]
+    /// How many bytes were read.
+    pub fn len(&self) -> usize {
+        self.data.len()
     }
+
+    /// The bytes read, unless they landed in the buffer the read was given.
+    pub fn in_record(&self) -> Option<&[u8]> {
+        match self.reply.landed {
+            Some(_) => None,
+            None => Some(&self.reply.record[self.data.clone()]),
+        }
+    }
+
+    /// Puts the bytes at the start of `dest` (the buffer the read was given, where
+    /// they may be already); returns how many.
+    pub fn place(&self, dest: &mut [u8]) -> usize {
+        if let Some(bytes) = self.in_record() {
+            dest[..bytes.len()].copy_from_slice(bytes);
+        }
+        self.len()
+    }
+}
+
+/// A READ sent and not yet answered (readahead): see [`NfsNode::start_read`].
+pub struct StartedRead {
+    pending: Pending,
+    seq: u64,
+    offset: u64,
+    count: u32,
 }
 
 /// What tells whether a file's data may have changed: size, mtime and ctime.
@@ -83,6 +117,28 @@ impl Pack for WriteHead<'_> {
             + self.count.pack(out)?
             + self.stable.pack(out)?
             + self.count.pack(out)?)
+    }
+}
+
+impl StartedRead {
+    /// Waits for the READ's reply; its data lands in `dest` when the reply
+    /// arrives after this was called (else it stays in the record). On a soft
+    /// mount the wait is bounded by the mount's limit.
+    ///
+    /// Errors: those of READ (`ESTALE`, `EIO`), `ETIMEDOUT`, transport failures.
+    pub async fn finish(self, node: &NfsNode, dest: Option<&mut [u8]>) -> Result<ReadData> {
+        let client = &node.state.client;
+        let waited = self.pending.finish(dest);
+        let reply = match client.soft_bound() {
+            None => waited.await,
+            Some(bound) => reactor::within(bound, waited).await.unwrap_or_else(|| {
+                Err(RpcError::TimedOut(format!(
+                    "no READ reply within {bound:?}"
+                )))
+            }),
+        };
+        let reply = reply.map_err(|e| client.transport_error(NFS_PROGRAM::NFSPROC3_READ, e))?;
+        node.decode_read(reply, self.seq, self.offset, self.count)
     }
 }
 
@@ -148,9 +204,9 @@ impl NfsNode {
         let mut done = 0;
         while done < buf.len() {
             let count = u32::try_from(buf.len() - done).unwrap_or(u32::MAX);
-            let read = self.read_rpc(offset + done as u64, count).await?;
-            let n = read.bytes().len();
-            buf[done..done + n].copy_from_slice(read.bytes());
+            let dest = &mut buf[done..];
+            let read = self.read_rpc(offset + done as u64, count, dest).await?;
+            let n = read.place(dest);
             done += n;
             if read.eof || n == 0 {
                 break;
@@ -159,8 +215,28 @@ impl NfsNode {
         Ok(done)
     }
 
-    /// One READ of at most `count` bytes at `offset`, its data left in the reply.
-    pub async fn read_rpc(&self, offset: u64, count: u32) -> Result<ReadData> {
+    /// One READ of at most `count` bytes at `offset` (`dest` holds at least
+    /// `count`), its data placed in `dest` or left in the reply.
+    async fn read_rpc(&self, offset: u64, count: u32, dest: &mut [u8]) -> Result<ReadData> {
+        let args = READ3args {
+            file: self.fh.clone(),
+            offset,
+            count,
+        };
+        let seq = self.state.begin();
+        let reply = self
+            .state
+            .client
+            .call_into(NFS_PROGRAM::NFSPROC3_READ, &args, READ_DIRECT, dest)
+            .await?;
+        self.decode_read(reply, seq, offset, count)
+    }
+
+    /// Sends a READ of at most `count` bytes at `offset` without waiting for it
+    /// (readahead); [`StartedRead::finish`] takes the reply.
+    ///
+    /// Errors: transport failures (no resend: the caller reads again directly).
+    pub async fn start_read(&self, offset: u64, count: u32) -> Result<StartedRead> {
         let args = READ3args {
             file: self.fh.clone(),
             offset,
@@ -168,7 +244,21 @@ impl NfsNode {
         };
         let seq = self.state.begin();
         let client = &self.state.client;
-        let reply = client.call_raw(NFS_PROGRAM::NFSPROC3_READ, &args).await?;
+        let pending = client
+            .start(NFS_PROGRAM::NFSPROC3_READ, &args, Some(READ_DIRECT))
+            .await
+            .map_err(|e| client.transport_error(NFS_PROGRAM::NFSPROC3_READ, e))?;
+        Ok(StartedRead {
+            pending,
+            seq,
+            offset,
+            count,
+        })
+    }
+
+    /// Decodes a READ reply; checks that data which landed in the caller's buffer
+    /// is exactly what the reply announced.
+    fn decode_read(&self, reply: Reply, seq: u64, offset: u64, count: u32) -> Result<ReadData> {
         let body = reply.record.get(reply.start..).unwrap_or_default();
         let garbled = |why: String| {
             Errno::EIO.with(format!(
@@ -206,8 +296,17 @@ impl NfsNode {
         if length > count as usize {
             return Err(garbled(format!("{length} bytes for {count} asked")));
         }
-        if reply.record.len() < start + length {
-            return Err(garbled(format!("{length} bytes announced, fewer sent")));
+        match reply.landed {
+            Some(landed) if landed != length || reply.record.len() != start => {
+                return Err(garbled(format!(
+                    "{landed} bytes of data for {length} announced"
+                )))
+            }
+            Some(_) => {}
+            None if reply.record.len() < start + length => {
+                return Err(garbled(format!("{length} bytes announced, fewer sent")));
+            }
+            None => {}
         }
         self.absorb_post_op(&attrs, seq);
         let key = match &attrs {

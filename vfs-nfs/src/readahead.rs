@@ -23,22 +23,17 @@
 //! buffer.
 
 use crate::node::NfsNode;
-use crate::proc_io::ReadData;
-use crate::reactor;
+use crate::proc_io::{ReadData, StartedRead};
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use vfs_core::{Errno, Result};
 
 /// Bytes read ahead of a sequential reader's request.
 pub const AHEAD: usize = 4 << 20;
 
-type Pending = Pin<Box<dyn Future<Output = std::result::Result<Result<ReadData>, String>> + Send>>;
-
 /// A READ sent ahead, waited for or done.
 enum Piece {
-    Sent(Pending),
+    Sent(StartedRead),
     Done(Result<ReadData>),
 }
 
@@ -94,7 +89,7 @@ impl Readahead {
             return Ok(n);
         }
         let kept = node.kept()?;
-        top_up(&mut window, node, buf.len());
+        top_up(&mut window, node, buf.len()).await;
         let mut done = 0;
         let mut at_eof = false;
         while done < buf.len() {
@@ -106,10 +101,16 @@ impl Readahead {
                 window.reset(position);
                 break;
             }
-            if let Piece::Sent(pending) = &mut chunk.piece {
-                let result = pending.await.unwrap_or_else(|e| Err(Errno::EIO.with(e)));
-                chunk.piece = Piece::Done(result);
-            }
+            // Left in place if this wait is given up: the next read then drops the
+            // window and reads directly.
+            let gave_up = Piece::Done(Err(Errno::EINTR.with("READ ahead abandoned")));
+            chunk.piece = match std::mem::replace(&mut chunk.piece, gave_up) {
+                // The data lands in the caller's buffer if it arrives from now on.
+                Piece::Sent(started) => {
+                    Piece::Done(started.finish(node, Some(&mut buf[done..])).await)
+                }
+                done_already => done_already,
+            };
             let Piece::Done(Ok(read)) = &chunk.piece else {
                 // A failed READ ahead is not reported: the direct read below
                 // tries again and reports what it meets.
@@ -123,13 +124,20 @@ impl Readahead {
                 window.reset(position);
                 break;
             }
-            let data = &read.bytes()[chunk.consumed..];
-            let n = data.len().min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&data[..n]);
+            let n = match read.in_record() {
+                Some(data) => {
+                    let data = &data[chunk.consumed..];
+                    let n = data.len().min(buf.len() - done);
+                    buf[done..done + n].copy_from_slice(&data[..n]);
+                    n
+                }
+                // Already in place: it landed at `done`.
+                None => read.len(),
+            };
             done += n;
             chunk.consumed += n;
-            if chunk.consumed == read.bytes().len() {
-                let short = read.bytes().len() < chunk.asked;
+            if chunk.consumed == read.len() {
+                let short = read.len() < chunk.asked;
                 let eof = read.eof;
                 window.chunks.pop_front();
                 if eof {
@@ -162,14 +170,14 @@ impl Readahead {
             let next = window.next;
             window.reset(next);
         }
-        top_up(&mut window, node, 0);
+        top_up(&mut window, node, 0).await;
         Ok(done)
     }
 }
 
 /// Sends `rsize` READs until the window reaches [`AHEAD`] bytes past the
 /// reader's next request of `want` bytes, but not past the size last seen.
-fn top_up(window: &mut Window, node: &Arc<NfsNode>, want: usize) {
+async fn top_up(window: &mut Window, node: &Arc<NfsNode>, want: usize) {
     let rsize = node.state.limits.rsize.max(1) as u64;
     let Some(size) = node.data_key().map(|key| key.size()) else {
         return;
@@ -179,15 +187,17 @@ fn top_up(window: &mut Window, node: &Arc<NfsNode>, want: usize) {
     while window.end < limit && window.end < size {
         let offset = window.end;
         let count = rsize.min(size - offset);
-        let reader = node.clone();
         let changes = kept.changes();
-        let pending = reactor::spawn(async move { reader.read_rpc(offset, count as u32).await });
+        // Not sent (no connection): the reader's own reads go direct.
+        let Ok(started) = node.start_read(offset, count as u32).await else {
+            return;
+        };
         window.chunks.push_back(Chunk {
             offset,
             consumed: 0,
             asked: count as usize,
             changes,
-            piece: Piece::Sent(Box::pin(pending)),
+            piece: Piece::Sent(started),
         });
         window.end += count;
     }

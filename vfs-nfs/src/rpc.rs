@@ -116,7 +116,41 @@ impl From<RpcError> for vfs_core::Error {
     }
 }
 
-type ReplySender = oneshot::Sender<Result<Buffer, RpcError>>;
+type ReplySender = oneshot::Sender<Result<Delivery, RpcError>>;
+
+/// How a reply reaches its caller.
+enum Delivery {
+    /// The whole record, read by the connection's reader task.
+    Whole(Buffer),
+    /// The record up to its trailing opaque (a READ's data), with the connection's
+    /// socket lent to the caller to read the opaque straight into its own buffer:
+    /// the data is copied once, out of the kernel, by the thread that wants it.
+    /// The socket goes back through `back`; if it never does (the caller gave up
+    /// part way), the record is cut and the connection dies.
+    Direct {
+        head: Buffer,
+        data_len: usize,
+        socket: tokio::net::tcp::OwnedReadHalf,
+        back: oneshot::Sender<tokio::net::tcp::OwnedReadHalf>,
+    },
+}
+
+/// A call whose result ends with an opaque the caller may receive in place: the
+/// result is `head` bytes (the last four the opaque's length) then the opaque.
+/// READ3resok with attributes has this shape.
+#[derive(Clone, Copy, Debug)]
+pub struct DirectData {
+    /// Bytes of the result before the opaque's data, its length word included.
+    pub head: usize,
+}
+
+/// A caller waiting for a reply.
+struct Waiter {
+    sender: ReplySender,
+    /// For a [`DirectData`] call: the result's head size and how many data bytes
+    /// the caller's buffer takes now (0 until it waits with a buffer).
+    direct: Option<(usize, Arc<AtomicUsize>)>,
+}
 
 /// Bulk data sent after a call's encoded arguments without being copied into the
 /// record: the bytes of an XDR opaque whose length the arguments end with. The
@@ -272,7 +306,7 @@ struct Slot {
 /// register any more.
 #[derive(Default)]
 struct Waiting {
-    by_xid: HashMap<u32, ReplySender>,
+    by_xid: HashMap<u32, Waiter>,
     dead: Option<String>,
 }
 
@@ -280,8 +314,10 @@ impl Waiting {
     /// Fails every waiting caller and refuses new ones.
     fn kill(&mut self, why: &str) {
         self.dead.get_or_insert_with(|| why.to_string());
-        for (_, sender) in self.by_xid.drain() {
-            let _ = sender.send(Err(RpcError::ConnectionLost(why.to_string())));
+        for (_, waiter) in self.by_xid.drain() {
+            let _ = waiter
+                .sender
+                .send(Err(RpcError::ConnectionLost(why.to_string())));
         }
     }
 }
@@ -295,7 +331,7 @@ pub struct RpcClient {
     next_xid: AtomicU32,
     slots: Vec<Slot>,
     next_slot: AtomicUsize,
-    in_flight: tokio::sync::Semaphore,
+    in_flight: Arc<tokio::sync::Semaphore>,
     call_timeout: Option<Duration>,
 }
 
@@ -303,10 +339,26 @@ pub struct RpcClient {
 /// `start`. Lets a caller decode the result in place (READ copies its data straight
 /// from here into the caller's buffer).
 pub struct Reply {
-    /// The whole record.
+    /// The whole record, or for a [`DirectData`] call whose data landed in the
+    /// caller's buffer, the record up to that data.
     pub record: Buffer,
     /// Where the procedure's result starts.
     pub start: usize,
+    /// For a [`DirectData`] call: how many data bytes were placed at the start of
+    /// the caller's buffer instead of in `record`.
+    pub landed: Option<usize>,
+}
+
+/// A call sent and not yet answered: the xid stays registered, and the in-flight
+/// slot taken, until the reply is taken with [`Pending::finish`] or this is
+/// dropped. Lets a caller send several calls before waiting (readahead) and pick
+/// the buffer a READ's data lands in only when it waits.
+pub struct Pending {
+    xid: u32,
+    connection: Arc<Connection>,
+    receiver: oneshot::Receiver<Result<Delivery, RpcError>>,
+    capacity: Option<Arc<AtomicUsize>>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl RpcClient {
@@ -326,7 +378,7 @@ impl RpcClient {
             next_xid: AtomicU32::new(seed),
             slots: (0..CONNECTIONS).map(|_| Slot::default()).collect(),
             next_slot: AtomicUsize::new(0),
-            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
             call_timeout: None,
         }
     }
@@ -381,10 +433,7 @@ impl RpcClient {
 
     /// Like [`RpcClient::call_raw`], with `payload` sent after `args` as the bytes
     /// of an opaque whose length `args` ends with (a WRITE's data), uncopied.
-    /// A `bulk` call (READ, WRITE) goes to the next connection of the set in turn;
-    /// any other to the first, so a sequence of small calls finds a connection
-    /// (and server thread) warm rather than the coldest of eight. The transport
-    /// gives up on nothing by itself: time limits are the caller's.
+    /// The transport gives up on nothing by itself: time limits are the caller's.
     pub async fn call_with_payload<A: Pack>(
         &self,
         prog: u32,
@@ -394,20 +443,60 @@ impl RpcClient {
         payload: Option<Payload>,
         bulk: bool,
     ) -> Result<Reply, RpcError> {
+        self.start(prog, vers, proc, args, payload, bulk, None)
+            .await?
+            .finish(None)
+            .await
+    }
+
+    /// Sends a call and returns without waiting for its reply. A `bulk` call
+    /// (READ, WRITE) goes to the next connection of the set in turn; any other to
+    /// the first, so a sequence of small calls finds a connection (and server
+    /// thread) warm rather than the coldest of eight. With `direct`, the result's
+    /// trailing data may land in the buffer given to [`Pending::finish`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start<A: Pack>(
+        &self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        args: &A,
+        payload: Option<Payload>,
+        bulk: bool,
+        direct: Option<DirectData>,
+    ) -> Result<Pending, RpcError> {
         let xid = self.next_xid.fetch_add(1, Ordering::Relaxed);
         let head = self.encode_call(xid, prog, vers, proc, args, payload.as_ref())?;
         let record = Outgoing { head, payload };
-        let _slot = self
+        let slot = self
             .in_flight
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| RpcError::ConnectionLost("client closed".to_string()))?;
-        let reply = self.exchange(xid, record, bulk).await?;
-        let start = check_reply_header(&reply, xid)?;
-        Ok(Reply {
-            record: reply,
-            start,
-        })
+        let connection = self.connection(bulk).await?;
+        let (sender, receiver) = oneshot::channel();
+        let capacity = direct.map(|_| Arc::new(AtomicUsize::new(0)));
+        {
+            let mut waiting = connection.waiting.lock();
+            if let Some(why) = &waiting.dead {
+                return Err(RpcError::ConnectionLost(why.clone()));
+            }
+            let direct = direct.zip(capacity.clone()).map(|(d, c)| (d.head, c));
+            waiting.by_xid.insert(xid, Waiter { sender, direct });
+        }
+        let pending = Pending {
+            xid,
+            connection,
+            receiver,
+            capacity,
+            _slot: slot,
+        };
+        pending
+            .connection
+            .writer
+            .send(record, &pending.connection.waiting)?;
+        Ok(pending)
     }
 
     fn encode_call<A: Pack>(
@@ -444,30 +533,6 @@ impl RpcClient {
             .and_then(|_| args.pack(&mut record));
         packed.map_err(|e| RpcError::Garbled(format!("cannot encode call: {e}")))?;
         Ok(record)
-    }
-
-    /// Sends one record and waits for the reply with the same xid.
-    async fn exchange(&self, xid: u32, record: Outgoing, bulk: bool) -> Result<Buffer, RpcError> {
-        let connection = self.connection(bulk).await?;
-        let (sender, receiver) = oneshot::channel();
-        {
-            let mut waiting = connection.waiting.lock();
-            if let Some(why) = &waiting.dead {
-                return Err(RpcError::ConnectionLost(why.clone()));
-            }
-            waiting.by_xid.insert(xid, sender);
-        }
-        // Deregisters the xid if this future is dropped before the reply comes.
-        let guard = WaitGuard {
-            waiting: &connection.waiting,
-            xid,
-        };
-        connection.writer.send(record, &connection.waiting)?;
-        let reply = receiver
-            .await
-            .unwrap_or_else(|_| Err(RpcError::ConnectionLost("reply channel closed".to_string())));
-        drop(guard);
-        reply
     }
 
     /// The next connection in turn for a `bulk` call, else the first; made now if
@@ -516,14 +581,59 @@ impl Drop for RpcClient {
     }
 }
 
-struct WaitGuard<'a> {
-    waiting: &'a Mutex<Waiting>,
-    xid: u32,
+impl Pending {
+    /// Waits for the reply and checks its RPC header. With `dest`, a
+    /// [`DirectData`] call's data may be read from the socket straight into
+    /// `dest` (the reply's `landed` says how much); otherwise it stays in the
+    /// record.
+    pub async fn finish(mut self, dest: Option<&mut [u8]>) -> Result<Reply, RpcError> {
+        if let (Some(capacity), Some(dest)) = (&self.capacity, &dest) {
+            capacity.store(dest.len(), Ordering::Release);
+        }
+        let delivery = (&mut self.receiver).await.unwrap_or_else(|_| {
+            Err(RpcError::ConnectionLost("reply channel closed".to_string()))
+        })?;
+        let (record, landed) = match delivery {
+            Delivery::Whole(record) => (record, None),
+            Delivery::Direct {
+                head,
+                data_len,
+                mut socket,
+                back,
+            } => {
+                let Some(dest) = dest.and_then(|d| d.get_mut(..data_len)) else {
+                    // Cannot happen (the reader checked the capacity); dropping
+                    // the socket cuts the connection rather than misread it.
+                    return Err(RpcError::ConnectionLost(
+                        "direct reply without a buffer".into(),
+                    ));
+                };
+                let mut pad = [0u8; 3];
+                let pad = &mut pad[..padded(data_len) - data_len];
+                let received = async {
+                    socket.read_exact(dest).await?;
+                    socket.read_exact(pad).await
+                };
+                if let Err(e) = received.await {
+                    return Err(RpcError::ConnectionLost(format!("read failed: {e}")));
+                }
+                let _ = back.send(socket);
+                (head, Some(data_len))
+            }
+        };
+        let start = check_reply_header(&record, self.xid)?;
+        Ok(Reply {
+            record,
+            start,
+            landed,
+        })
+    }
 }
 
-impl Drop for WaitGuard<'_> {
+impl Drop for Pending {
+    /// Deregisters the xid: a reply that still comes is dropped by the reader.
     fn drop(&mut self) {
-        self.waiting.lock().by_xid.remove(&self.xid);
+        self.connection.waiting.lock().by_xid.remove(&self.xid);
     }
 }
 
@@ -621,55 +731,161 @@ async fn send_large(
     Ok(())
 }
 
+/// Bytes of an accepted RPC reply after the xid when the verifier is empty:
+/// message type, reply status, verifier flavor and length, accept status.
+const ACCEPTED_HEADER: usize = 20;
+
 /// Reads reply records and hands each to the caller waiting for its xid.
-async fn read_records(mut reader: tokio::net::tcp::OwnedReadHalf, waiting: Arc<Mutex<Waiting>>) {
+async fn read_records(reader: tokio::net::tcp::OwnedReadHalf, waiting: Arc<Mutex<Waiting>>) {
+    let mut reader = Some(reader);
     let why = loop {
-        let record = match read_record(&mut reader).await {
-            Ok(record) => record,
+        let Some(socket) = reader.as_mut() else {
+            break "reply abandoned part way".to_string();
+        };
+        match read_reply(socket, &waiting).await {
+            Ok(None) => {}
+            Ok(Some((xid, head, data_len))) => {
+                // Lend the socket to the caller for the data; wait for it back.
+                let Some(waiter) = waiting.lock().by_xid.remove(&xid) else {
+                    if let Err(why) = discard(socket, padded(data_len)).await {
+                        break why;
+                    }
+                    continue;
+                };
+                let (back, returned) = oneshot::channel();
+                let delivery = Delivery::Direct {
+                    head,
+                    data_len,
+                    socket: reader.take().expect("checked above"),
+                    back,
+                };
+                match waiter.sender.send(Ok(delivery)) {
+                    Ok(()) => reader = returned.await.ok(),
+                    Err(Ok(Delivery::Direct { mut socket, .. })) => {
+                        // The caller gave up meanwhile: skip its data.
+                        if let Err(why) = discard(&mut socket, padded(data_len)).await {
+                            break why;
+                        }
+                        reader = Some(socket);
+                    }
+                    Err(_) => break "reply lost its socket".to_string(),
+                }
+            }
             Err(why) => break why,
-        };
-        let Some(xid) = record
-            .get(..4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        else {
-            break "reply shorter than an xid".to_string();
-        };
-        // A reply nobody waits for (a call given up on) is dropped.
-        if let Some(sender) = waiting.lock().by_xid.remove(&xid) {
-            let _ = sender.send(Ok(record));
         }
     };
     waiting.lock().kill(&why);
 }
 
-/// One record: its fragments joined, at most [`MAX_RECORD`] bytes.
-async fn read_record(reader: &mut tokio::net::tcp::OwnedReadHalf) -> Result<Buffer, String> {
-    let mut record = Buffer::default();
-    loop {
-        let mut header = [0u8; 4];
-        reader
-            .read_exact(&mut header)
-            .await
-            .map_err(|e| format!("read failed: {e}"))?;
-        let header = fragment_header::from(header);
-        let length = header.fragment_length() as usize;
-        if record.len() + length > MAX_RECORD {
-            return Err(format!("reply record over {MAX_RECORD} bytes"));
-        }
-        let start = record.len();
-        if start == 0 {
-            record = Buffer::with_len(length);
-        } else {
-            record.resize(start + length);
-        }
-        reader
-            .read_exact(&mut record[start..])
-            .await
-            .map_err(|e| format!("read failed: {e}"))?;
-        if header.eof() {
-            return Ok(record);
+/// Reads one reply record. A whole record is handed to its waiter here and
+/// `None` returned; a [`DirectData`] reply whose caller waits with room for its
+/// data is read up to the data and returned as (xid, head, data length), the
+/// data still in the socket.
+async fn read_reply(
+    reader: &mut tokio::net::tcp::OwnedReadHalf,
+    waiting: &Mutex<Waiting>,
+) -> Result<Option<(u32, Buffer, usize)>, String> {
+    let (length, last) = read_fragment_header(reader).await?;
+    let mut record = Buffer::with_len(length);
+    let mut filled = 0;
+    let mut direct = None;
+    if last && length >= 4 {
+        read_exact(reader, &mut record[..4]).await?;
+        filled = 4;
+        let xid = u32::from_be_bytes([record[0], record[1], record[2], record[3]]);
+        let room = waiting.lock().by_xid.get(&xid).and_then(|w| {
+            let (head, capacity) = w.direct.as_ref()?;
+            Some((*head, capacity.load(Ordering::Acquire)))
+        });
+        direct = room.map(|(head, capacity)| (xid, 4 + ACCEPTED_HEADER + head, capacity));
+    }
+    if let Some((xid, head_end, capacity)) = direct {
+        if capacity > 0 && length >= head_end {
+            read_exact(reader, &mut record[4..head_end]).await?;
+            filled = head_end;
+            if let Some(data_len) = direct_data_len(&record[..head_end], length, capacity) {
+                record.resize(head_end);
+                return Ok(Some((xid, record, data_len)));
+            }
         }
     }
+    read_exact(reader, &mut record[filled..]).await?;
+    if !last {
+        // Later fragments joined on (servers rarely split a reply).
+        loop {
+            let (more, last) = read_fragment_header(reader).await?;
+            let start = record.len();
+            if start + more > MAX_RECORD {
+                return Err(format!("reply record over {MAX_RECORD} bytes"));
+            }
+            record.resize(start + more);
+            read_exact(reader, &mut record[start..]).await?;
+            if last {
+                break;
+            }
+        }
+    }
+    let Some(xid) = record
+        .get(..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    else {
+        return Err("reply shorter than an xid".to_string());
+    };
+    // A reply nobody waits for (a call given up on) is dropped.
+    if let Some(waiter) = waiting.lock().by_xid.remove(&xid) {
+        let _ = waiter.sender.send(Ok(Delivery::Whole(record)));
+    }
+    Ok(None)
+}
+
+/// The data length of a direct reply whose record (`length` bytes) starts with
+/// `head`: the RPC header must be an accepted SUCCESS with an empty verifier, the
+/// head's last word the data length, the record exactly the head and the padded
+/// data, and the data no larger than `capacity`. Anything else is read whole and
+/// judged by the caller's decoder.
+fn direct_data_len(head: &[u8], length: usize, capacity: usize) -> Option<usize> {
+    let word = |at: usize| {
+        head.get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    // After the xid: REPLY (1), MSG_ACCEPTED (0), any flavor, verifier length 0,
+    // SUCCESS (0).
+    let accepted = word(4)? == 1 && word(8)? == 0 && word(16)? == 0 && word(20)? == 0;
+    let data_len = word(head.len() - 4)? as usize;
+    (accepted && data_len > 0 && data_len <= capacity && head.len() + padded(data_len) == length)
+        .then_some(data_len)
+}
+
+/// A fragment header: the fragment's length (bounded by [`MAX_RECORD`]) and
+/// whether it ends its record.
+async fn read_fragment_header(
+    reader: &mut tokio::net::tcp::OwnedReadHalf,
+) -> Result<(usize, bool), String> {
+    let mut header = [0u8; 4];
+    read_exact(reader, &mut header).await?;
+    let header = fragment_header::from(header);
+    let length = header.fragment_length() as usize;
+    if length > MAX_RECORD {
+        return Err(format!("reply record over {MAX_RECORD} bytes"));
+    }
+    Ok((length, header.eof()))
+}
+
+async fn read_exact(
+    reader: &mut tokio::net::tcp::OwnedReadHalf,
+    into: &mut [u8],
+) -> Result<(), String> {
+    reader
+        .read_exact(into)
+        .await
+        .map(drop)
+        .map_err(|e| format!("read failed: {e}"))
+}
+
+/// Reads and drops `len` bytes (data whose caller is gone).
+async fn discard(reader: &mut tokio::net::tcp::OwnedReadHalf, len: usize) -> Result<(), String> {
+    let mut scratch = Buffer::with_len(len);
+    read_exact(reader, &mut scratch).await
 }
 
 /// Checks the reply header of `record`; returns where the result starts.
