@@ -342,7 +342,12 @@ impl NfsClient {
     }
 
     /// A transport failure of `procedure` as an error naming the server.
+    /// An undecodable reply is a broken server's and is logged as such.
     pub fn transport_error(&self, procedure: NFS_PROGRAM, error: RpcError) -> Error {
+        if let RpcError::Garbled(why) = &error {
+            let what = format_args!("{} reply: {why}", short(procedure));
+            return crate::error::rejected(vfs_core::Errno::EIO, &self.server, what);
+        }
         Error::from(error).context_prefix(format_args!("{} {}", self.server, short(procedure)))
     }
 }

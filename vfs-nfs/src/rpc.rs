@@ -86,7 +86,7 @@ pub enum RpcError {
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RpcError::TimedOut(why) => write!(f, "no reply: {why}"),
+            RpcError::TimedOut(why) => write!(f, "timed out: {why}"),
             RpcError::Connect(_, why) => write!(f, "cannot connect: {why}"),
             RpcError::ConnectionLost(why) => write!(f, "connection lost: {why}"),
             RpcError::Denied(why) => write!(f, "call denied: {why}"),
@@ -659,7 +659,7 @@ impl Connection {
         });
         let waiting = Arc::new(Mutex::new(Waiting::default()));
         tokio::spawn(write_records(writer.clone(), waiting.clone()));
-        tokio::spawn(read_records(reader, waiting.clone()));
+        tokio::spawn(read_records(reader, waiting.clone(), address));
         Ok(Connection { writer, waiting })
     }
 }
@@ -736,7 +736,11 @@ async fn send_large(
 const ACCEPTED_HEADER: usize = 20;
 
 /// Reads reply records and hands each to the caller waiting for its xid.
-async fn read_records(reader: tokio::net::tcp::OwnedReadHalf, waiting: Arc<Mutex<Waiting>>) {
+async fn read_records(
+    reader: tokio::net::tcp::OwnedReadHalf,
+    waiting: Arc<Mutex<Waiting>>,
+    server: SocketAddr,
+) {
     let mut reader = Some(reader);
     let why = loop {
         let Some(socket) = reader.as_mut() else {
@@ -771,10 +775,30 @@ async fn read_records(reader: tokio::net::tcp::OwnedReadHalf, waiting: Arc<Mutex
                     Err(_) => break "reply lost its socket".to_string(),
                 }
             }
-            Err(why) => break why,
+            Err(ReadStop::Lost(why)) => break why,
+            Err(ReadStop::Broken(why)) => {
+                // The callers see EIO (connection lost, then resent on a new one);
+                // whoever runs the program sees why.
+                let _ = crate::error::rejected(vfs_core::Errno::EIO, &server.to_string(), &why);
+                break why;
+            }
         }
     };
     waiting.lock().kill(&why);
+}
+
+/// Why the reader task stopped reading a connection.
+enum ReadStop {
+    /// The connection failed or closed.
+    Lost(String),
+    /// The server sent something no RPC server may: the connection is dropped.
+    Broken(String),
+}
+
+impl From<String> for ReadStop {
+    fn from(why: String) -> ReadStop {
+        ReadStop::Lost(why)
+    }
 }
 
 /// Reads one reply record. A whole record is handed to its waiter here and
@@ -784,7 +808,7 @@ async fn read_records(reader: tokio::net::tcp::OwnedReadHalf, waiting: Arc<Mutex
 async fn read_reply(
     reader: &mut tokio::net::tcp::OwnedReadHalf,
     waiting: &Mutex<Waiting>,
-) -> Result<Option<(u32, Buffer, usize)>, String> {
+) -> Result<Option<(u32, Buffer, usize)>, ReadStop> {
     let (length, last) = read_fragment_header(reader).await?;
     let mut record = Buffer::with_len(length);
     let mut filled = 0;
@@ -816,7 +840,9 @@ async fn read_reply(
             let (more, last) = read_fragment_header(reader).await?;
             let start = record.len();
             if start + more > MAX_RECORD {
-                return Err(format!("reply record over {MAX_RECORD} bytes"));
+                return Err(ReadStop::Broken(format!(
+                    "reply record over {MAX_RECORD} bytes"
+                )));
             }
             record.resize(start + more);
             read_exact(reader, &mut record[start..]).await?;
@@ -829,7 +855,7 @@ async fn read_reply(
         .get(..4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     else {
-        return Err("reply shorter than an xid".to_string());
+        return Err(ReadStop::Broken("reply shorter than an xid".to_string()));
     };
     // A reply nobody waits for (a call given up on) is dropped.
     if let Some(waiter) = waiting.lock().by_xid.remove(&xid) {
@@ -860,13 +886,15 @@ fn direct_data_len(head: &[u8], length: usize, capacity: usize) -> Option<usize>
 /// whether it ends its record.
 async fn read_fragment_header(
     reader: &mut tokio::net::tcp::OwnedReadHalf,
-) -> Result<(usize, bool), String> {
+) -> Result<(usize, bool), ReadStop> {
     let mut header = [0u8; 4];
     read_exact(reader, &mut header).await?;
     let header = fragment_header::from(header);
     let length = header.fragment_length() as usize;
     if length > MAX_RECORD {
-        return Err(format!("reply record over {MAX_RECORD} bytes"));
+        return Err(ReadStop::Broken(format!(
+            "reply record over {MAX_RECORD} bytes"
+        )));
     }
     Ok((length, header.eof()))
 }
