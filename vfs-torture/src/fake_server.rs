@@ -8,6 +8,10 @@
 //!
 //! Plain threads, one per connection, so a client that hangs or floods cannot
 //! stall the server, and every hostile reply is written byte for byte as meant.
+//!
+//! Besides hostile replies, the server can be told at any time to answer one
+//! procedure with `NFS3ERR_JUKEBOX` ("busy, ask later") a number of times, or
+//! for ever, before answering it honestly again ([`FakeServer::answer_jukebox`]).
 
 use crate::hostile::{HostileKind, Target};
 use crate::record::{decode_args, frame, parse_call, read_record, reply_body, send, Call};
@@ -16,8 +20,8 @@ use nfs3_types::nfs3::*;
 use nfs3_types::rpc::accept_stat_data;
 use nfs3_types::xdr_codec::{List, Opaque, Pack, Void};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 /// The contents of `file`.
@@ -141,6 +145,37 @@ impl Node {
 pub struct FakeServer {
     port: u16,
     stopping: Arc<AtomicBool>,
+    jukebox: Arc<Jukebox>,
+}
+
+/// Which calls get `NFS3ERR_JUKEBOX`, shared by every connection.
+#[derive(Default)]
+struct Jukebox {
+    /// The procedure and how many more of its calls get it (`None`: all).
+    plan: Mutex<Option<(u32, Option<u64>)>>,
+    /// JUKEBOX replies sent.
+    sent: AtomicU64,
+}
+
+impl Jukebox {
+    /// Whether `call` is to be answered JUKEBOX; counts it if so.
+    fn takes(&self, call: &Call) -> bool {
+        let mut plan = self.plan.lock().unwrap();
+        let Some((procedure, left)) = plan.as_mut() else {
+            return false;
+        };
+        // NULL has no status to carry it.
+        if call.prog != PROGRAM || call.proc != *procedure || call.proc == 0 {
+            return false;
+        }
+        match left {
+            Some(0) => return false,
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        true
+    }
 }
 
 /// A result sent undecoded in place of the honest one for every call of one NFS
@@ -172,6 +207,8 @@ impl FakeServer {
         let port = listener.local_addr()?.port();
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = stopping.clone();
+        let jukebox = Arc::new(Jukebox::default());
+        let busy = jukebox.clone();
         thread::Builder::new()
             .name("fake-nfs".into())
             .spawn(move || {
@@ -181,13 +218,35 @@ impl FakeServer {
                     }
                     if let Ok(stream) = stream {
                         let raw = raw.clone();
+                        let busy = busy.clone();
                         let _ = thread::Builder::new()
                             .name("fake-nfs-conn".into())
-                            .spawn(move || serve(stream, kind, raw));
+                            .spawn(move || serve(stream, kind, raw, &busy));
                     }
                 }
             })?;
-        Ok(FakeServer { port, stopping })
+        Ok(FakeServer {
+            port,
+            stopping,
+            jukebox,
+        })
+    }
+
+    /// From now on, answers the next `times` calls of `procedure` (every one,
+    /// with `None`) with `NFS3ERR_JUKEBOX`, then answers it as before. Replaces
+    /// any earlier such order.
+    pub fn answer_jukebox(&self, procedure: NFS_PROGRAM, times: Option<u64>) {
+        *self.jukebox.plan.lock().unwrap() = Some((procedure as u32, times));
+    }
+
+    /// How many `NFS3ERR_JUKEBOX` replies were sent so far.
+    pub fn jukebox_replies(&self) -> u64 {
+        self.jukebox.sent.load(Ordering::Relaxed)
+    }
+
+    /// The port of both programs (NFS and MOUNT) on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The URL mounting the export: soft, with a short timeout, so a reply the
@@ -207,7 +266,12 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(mut stream: TcpStream, kind: Option<HostileKind>, raw: Option<RawResult>) {
+fn serve(
+    mut stream: TcpStream,
+    kind: Option<HostileKind>,
+    raw: Option<RawResult>,
+    jukebox: &Jukebox,
+) {
     let _ = stream.set_nodelay(true);
     while let Some(record) = read_record(&mut stream) {
         let Some(call) = parse_call(&record) else {
@@ -217,6 +281,7 @@ fn serve(mut stream: TcpStream, kind: Option<HostileKind>, raw: Option<RawResult
             .as_ref()
             .filter(|r| call.prog == PROGRAM && r.procedure == call.proc);
         let reply = match (raw_result, call.prog) {
+            _ if jukebox.takes(&call) => jukebox_reply(&call),
             (Some(raw), _) => {
                 let mut body = reply_body(call.xid, accept_stat_data::SUCCESS, &Void);
                 body.extend_from_slice(&raw.bytes);
@@ -234,6 +299,31 @@ fn serve(mut stream: TcpStream, kind: Option<HostileKind>, raw: Option<RawResult
 
 fn ok(call: &Call, result: &impl Pack) -> Vec<u8> {
     frame(&reply_body(call.xid, accept_stat_data::SUCCESS, result))
+}
+
+/// `NFS3ERR_JUKEBOX` as `call`'s procedure answers it: the status, then that
+/// procedure's failure body with no attributes (a `post_op_attr` or `wcc_data`
+/// per object it names, nothing for GETATTR).
+fn jukebox_reply(call: &Call) -> Vec<u8> {
+    use NFS_PROGRAM::*;
+    let empty_words = match NFS_PROGRAM::try_from(call.proc) {
+        Ok(NFSPROC3_GETATTR) => 0,
+        Ok(
+            NFSPROC3_LOOKUP | NFSPROC3_ACCESS | NFSPROC3_READLINK | NFSPROC3_READ
+            | NFSPROC3_READDIR | NFSPROC3_READDIRPLUS | NFSPROC3_FSSTAT | NFSPROC3_FSINFO
+            | NFSPROC3_PATHCONF,
+        ) => 1,
+        // post_op_attr of the file, wcc_data of the directory.
+        Ok(NFSPROC3_LINK) => 3,
+        // wcc_data of both directories.
+        Ok(NFSPROC3_RENAME) => 4,
+        // One wcc_data: SETATTR, WRITE, COMMIT and the creating and removing calls.
+        _ => 2,
+    };
+    let mut body = reply_body(call.xid, accept_stat_data::SUCCESS, &Void);
+    body.extend_from_slice(&(nfsstat3::NFS3ERR_JUKEBOX as u32).to_be_bytes());
+    body.resize(body.len() + 4 * empty_words, 0);
+    frame(&body)
 }
 
 fn garbage_args(call: &Call) -> Vec<u8> {

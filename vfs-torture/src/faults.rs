@@ -1,7 +1,8 @@
 //! The fault scenarios: the server killed and restarted during a large read or
-//! write, the connection cut by the proxy every N bytes, a soft mount whose server
-//! stops answering, and servers that cannot be reached at all. Each returns a
-//! [`Verdict`]; data is compared byte for byte with [`crate::pattern`].
+//! write, the connection cut by the proxy every N bytes, the reply to an
+//! exclusive CREATE or a REMOVE lost after the server did the work, a soft mount
+//! whose server stops answering, and servers that cannot be reached at all. Each
+//! returns a [`Verdict`]; data is compared byte for byte with [`crate::pattern`].
 
 use crate::ganesha;
 use crate::pattern;
@@ -9,6 +10,7 @@ use crate::proxy::{Direction, FaultPlan, FaultProxy};
 use crate::report::Verdict;
 use crate::urls::{option, with_nfs_port};
 use futures::executor::block_on;
+use nfs3_types::nfs3::NFS_PROGRAM::{self, NFSPROC3_CREATE, NFSPROC3_REMOVE};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 use vfs_core::{url_with_option, url_with_path};
-use vfs_core::{Errno, MountOptions, Namespace, OpenFlags};
+use vfs_core::{Errno, FileType, MountOptions, Namespace, OpenFlags};
 use vfs_nfs::NfsFs;
 
 /// Bytes per READ or WRITE call of the scenarios: the servers' 1 MiB transfer.
@@ -317,6 +319,178 @@ pub fn proxy_cuts(url: &str, size: u64, every: u64) -> [Verdict; 2] {
     }
     let _ = block_on(direct.rmdir(&me, &dir));
     [read, write]
+}
+
+/// A hard mount of directory `dir` of `url` through a fault proxy, and a mount
+/// of the same directory straight to the server (no attribute caching) to check
+/// what the server holds; `dir` is made first, on the server.
+struct LostReplyRig {
+    proxy: FaultProxy,
+    /// The mount through the proxy, whose calls are counted.
+    fs: Arc<NfsFs>,
+    cut: Namespace,
+    direct: Arc<Namespace>,
+    /// The directory, from the export's root.
+    dir: String,
+    /// The whole export, straight to the server, to remove `dir` at the end.
+    base: Arc<Namespace>,
+}
+
+impl LostReplyRig {
+    fn new(url: &str, label: &str) -> Result<LostReplyRig, String> {
+        let target = nfs_address(url)?;
+        let proxy = FaultProxy::start(target, FaultPlan::default())
+            .map_err(|e| format!("cannot start the proxy: {e}"))?;
+        let base = mount(&url_with_option(url, "noac"))?;
+        let dir = format!("/{}", unique(label));
+        block_on(base.mkdir(&base.root_caller(), &dir, 0o755))
+            .map_err(|e| format!("mkdir {dir}: {e}"))?;
+        let inside = url_with_path(url, &dir[1..]);
+        let direct = mount(&url_with_option(&inside, "noac"))?;
+        let through = with_nfs_port(&inside, proxy.port());
+        let fs = Arc::new(
+            block_on(NfsFs::mount(&through)).map_err(|e| format!("mount {through}: {e}"))?,
+        );
+        let cut = Namespace::new(fs.clone(), MountOptions::default());
+        Ok(LostReplyRig {
+            proxy,
+            fs,
+            cut,
+            direct,
+            dir,
+            base,
+        })
+    }
+
+    /// Loses the reply to the next call of `procedure`.
+    fn lose_reply_to(&self, procedure: NFS_PROGRAM) {
+        self.proxy.update(|plan| {
+            plan.lose_reply_to = Some((nfs3_types::nfs3::PROGRAM, procedure as u32))
+        });
+    }
+
+    /// The names in the directory, as the server lists them.
+    fn names(&self) -> Result<Vec<String>, String> {
+        let listed = block_on(self.direct.read_dir(&self.direct.root_caller(), "/"))
+            .map_err(|e| format!("listing the directory: {e}"))?;
+        Ok(listed.into_iter().map(|e| e.name.to_string()).collect())
+    }
+
+    /// Replies lost so far.
+    fn lost(&self) -> u64 {
+        self.proxy.counters().lost_replies.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for LostReplyRig {
+    fn drop(&mut self) {
+        let me = self.direct.root_caller();
+        if let Ok(names) = self.names() {
+            for name in names {
+                let _ = block_on(self.direct.unlink(&me, &format!("/{name}")));
+            }
+        }
+        let _ = block_on(self.base.rmdir(&self.base.root_caller(), &self.dir));
+    }
+}
+
+/// `open(O_CREAT|O_EXCL)` on a hard mount of `url` through a proxy that loses the
+/// CREATE's reply (the server made the file; the connection is cut before the
+/// reply's first byte). The client sends the CREATE again on a new connection;
+/// the EXCLUSIVE CREATE's verifier lets the server answer OK, so the open must
+/// succeed (not `EEXIST`) and the server must hold the one file, with the mode
+/// asked for.
+pub fn lost_exclusive_create_reply(url: &str) -> Verdict {
+    let name = "O_EXCL create whose CREATE reply was lost";
+    let rig = match LostReplyRig::new(url, "lost-create") {
+        Ok(rig) => rig,
+        Err(e) => return Verdict::fail(name, e),
+    };
+    let me = rig.cut.root_caller();
+    rig.lose_reply_to(NFSPROC3_CREATE);
+    let before = rig.fs.rpc_counts();
+    let flags = OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
+    let opened = block_on(rig.cut.open(&me, "/new", flags, 0o640));
+    let closed = match opened {
+        Ok(file) => block_on(file.close()),
+        Err(e) => Err(e),
+    };
+    let creates = rig.fs.rpc_counts().since(&before).get(NFSPROC3_CREATE);
+    let lost = rig.lost();
+    let sent = format!("CREATE sent {creates} times, {lost} reply lost");
+    if let Err(e) = closed {
+        return Verdict::fail(name, format!("open or close failed ({sent}): {e}"));
+    }
+    if lost != 1 || creates < 2 {
+        return Verdict::fail(name, format!("no reply was lost and resent: {sent}"));
+    }
+    match rig.names() {
+        Err(e) => return Verdict::fail(name, e),
+        Ok(names) if names != ["new"] => {
+            return Verdict::fail(
+                name,
+                format!("the directory holds {names:?}, not just \"new\""),
+            )
+        }
+        Ok(_) => {}
+    }
+    match block_on(rig.direct.stat(&rig.direct.root_caller(), "/new")) {
+        Err(e) => Verdict::fail(name, format!("stat on the server: {e}")),
+        Ok(attr) if attr.file_type != FileType::Regular || attr.size != 0 => Verdict::fail(
+            name,
+            format!(
+                "the server holds a {:?} of {} bytes",
+                attr.file_type, attr.size
+            ),
+        ),
+        Ok(attr) if attr.mode & 0o7777 != 0o640 => Verdict::fail(
+            name,
+            format!(
+                "the server's file has mode {:o}, not 640",
+                attr.mode & 0o7777
+            ),
+        ),
+        Ok(_) => Verdict::pass(name, format!("open succeeded, one file, mode 640; {sent}")),
+    }
+}
+
+/// `unlink` on a hard mount of `url` through a proxy that loses the REMOVE's
+/// reply: the REMOVE sent again finds the name gone (`NOENT`), which is the
+/// client's own work, so the unlink must succeed and the file be gone.
+pub fn lost_remove_reply(url: &str) -> Verdict {
+    let name = "unlink whose REMOVE reply was lost";
+    let rig = match LostReplyRig::new(url, "lost-remove") {
+        Ok(rig) => rig,
+        Err(e) => return Verdict::fail(name, e),
+    };
+    let me = rig.cut.root_caller();
+    let made = block_on(
+        rig.cut
+            .open(&me, "/gone", OpenFlags::WRONLY | OpenFlags::CREATE, 0o644),
+    )
+    .and_then(|file| block_on(file.close()));
+    if let Err(e) = made {
+        return Verdict::fail(name, format!("cannot make the file: {e}"));
+    }
+    rig.lose_reply_to(NFSPROC3_REMOVE);
+    let before = rig.fs.rpc_counts();
+    let unlinked = block_on(rig.cut.unlink(&me, "/gone"));
+    let removes = rig.fs.rpc_counts().since(&before).get(NFSPROC3_REMOVE);
+    let lost = rig.lost();
+    let sent = format!("REMOVE sent {removes} times, {lost} reply lost");
+    if let Err(e) = unlinked {
+        return Verdict::fail(name, format!("unlink failed ({sent}): {e}"));
+    }
+    if lost != 1 || removes < 2 {
+        return Verdict::fail(name, format!("no reply was lost and resent: {sent}"));
+    }
+    match rig.names() {
+        Err(e) => Verdict::fail(name, e),
+        Ok(names) if !names.is_empty() => {
+            Verdict::fail(name, format!("the directory still holds {names:?}"))
+        }
+        Ok(_) => Verdict::pass(name, format!("unlink succeeded, the file is gone; {sent}")),
+    }
 }
 
 /// A soft mount (`timeo=10`, `retrans=1`: a 2 s bound) of `url` through a proxy

@@ -7,8 +7,11 @@
 //!   kind of hostile reply ([`hostile`]); [`hostile_check`] judges the client.
 //! - [`stress`]: threads of random operations with models and a final
 //!   consistency pass.
-//! - [`faults`]: the server-crash, connection-cut, soft-mount and unreachable
-//!   scenarios; [`ganesha`] drives `scripts/nfs-server`'s server for them.
+//! - [`faults`]: the server-crash, connection-cut, lost-reply, soft-mount and
+//!   unreachable scenarios; [`ganesha`] drives `scripts/nfs-server`'s server for
+//!   them.
+//! - [`jukebox`]: a busy server (`NFS3ERR_JUKEBOX`) met by a hard and a soft
+//!   mount.
 //! - [`watchdog`] runs each scenario with a deadline; [`report`] tallies.
 //!
 //! The `vfs-torture` binary (and `scripts/torture`) runs them all; the crate's
@@ -19,6 +22,7 @@ pub mod faults;
 pub mod ganesha;
 pub mod hostile;
 pub mod hostile_check;
+pub mod jukebox;
 pub mod pattern;
 pub mod proxy;
 pub mod record;

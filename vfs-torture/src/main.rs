@@ -11,7 +11,7 @@ use vfs_torture::hostile::HostileKind;
 use vfs_torture::report::{Tally, Verdict};
 use vfs_torture::stress::run_stress;
 use vfs_torture::watchdog::run_with_deadline;
-use vfs_torture::{faults, ganesha, hostile_check};
+use vfs_torture::{faults, ganesha, hostile_check, jukebox};
 
 #[derive(Parser)]
 #[command(about = "Fault injection for the vfs NFS client: crashes, cuts, hostile replies, stress")]
@@ -135,7 +135,29 @@ fn main() {
             faults::soft_mount_stalled(&soft_url, true)
         });
         count(&mut tally.faults, passed);
+        let create_url = url.clone();
+        let passed = run(minute, "lost CREATE reply", move || {
+            faults::lost_exclusive_create_reply(&create_url)
+        });
+        count(&mut tally.faults, passed);
+        let remove_url = url.clone();
+        let passed = run(minute, "lost REMOVE reply", move || {
+            faults::lost_remove_reply(&remove_url)
+        });
+        count(&mut tally.faults, passed);
     }
+    let passed = run(
+        minute,
+        "jukebox hard",
+        jukebox::hard_mount_waits_out_jukebox,
+    );
+    count(&mut tally.faults, passed);
+    let passed = run(
+        minute,
+        "jukebox soft",
+        jukebox::soft_mount_gives_up_on_jukebox,
+    );
+    count(&mut tally.faults, passed);
     let passed = run(minute, "unreachable", || {
         faults::unreachable(
             "unreachable address (192.0.2.1)",
