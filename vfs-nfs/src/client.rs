@@ -199,7 +199,7 @@ impl NfsClient {
                     let left = deadline.saturating_duration_since(Instant::now());
                     reactor::within(left, call).await.unwrap_or_else(|| {
                         Err(RpcError::TimedOut(format!(
-                            "{} gave none within {:?}",
+                            "no reply: {} gave none within {:?}",
                             self.rpc.address(),
                             self.soft.unwrap_or_default()
                         )))
@@ -223,7 +223,7 @@ impl NfsClient {
                     jukebox = (jukebox * 2).min(JUKEBOX_MAX);
                     (
                         wait,
-                        RpcError::TimedOut("the server kept answering JUKEBOX".into()),
+                        RpcError::TimedOut("the server kept answering JUKEBOX (busy)".into()),
                     )
                 }
                 Err(error @ RpcError::ConnectionLost(_)) => {

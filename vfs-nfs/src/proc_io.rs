@@ -133,7 +133,7 @@ impl StartedRead {
             None => waited.await,
             Some(bound) => reactor::within(bound, waited).await.unwrap_or_else(|| {
                 Err(RpcError::TimedOut(format!(
-                    "no READ reply within {bound:?}"
+                    "no reply to a READ within {bound:?}"
                 )))
             }),
         };

@@ -68,7 +68,8 @@ const GATHER: usize = 64 << 10;
 /// Why a call failed below the NFS level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RpcError {
-    /// No reply within the soft mount's time limit.
+    /// The soft mount's time limit passed (the text says how: no reply, or
+    /// JUKEBOX answers all along).
     TimedOut(String),
     /// Could not connect (refused, unreachable, timed out).
     Connect(std::io::ErrorKind, String),
@@ -86,7 +87,7 @@ pub enum RpcError {
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RpcError::TimedOut(why) => write!(f, "timed out: {why}"),
+            RpcError::TimedOut(why) => f.write_str(why),
             RpcError::Connect(_, why) => write!(f, "cannot connect: {why}"),
             RpcError::ConnectionLost(why) => write!(f, "connection lost: {why}"),
             RpcError::Denied(why) => write!(f, "call denied: {why}"),
