@@ -38,10 +38,10 @@ impl NfsFile {
             stable_how::UNSTABLE
         };
         NfsFile {
+            readahead: Readahead::new(node.state.clone()),
             node,
             stable,
             released: AtomicBool::new(false),
-            readahead: Readahead::default(),
         }
     }
 }

@@ -24,12 +24,22 @@
 
 use crate::node::NfsNode;
 use crate::proc_io::{ReadData, StartedRead};
+use crate::state::MountState;
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use vfs_core::{Errno, Result};
 
-/// Bytes read ahead of a sequential reader's request.
+/// Bytes read ahead of a sequential reader's request, when it reads alone.
 pub const AHEAD: usize = 4 << 20;
+
+/// Bytes read ahead by all the sequential readers of one mount together: each of
+/// `n` readers gets `BUDGET / n` (between one `rsize` and [`AHEAD`]). A server
+/// serves the same bytes per second however many wait; READs queued beyond what
+/// keeps it busy only come back while their reader is still busy, so their data
+/// cannot land in its buffer and is copied twice (on ganesha with eight readers,
+/// 1 MiB each streamed about 10% faster than 4 MiB each).
+pub const BUDGET: usize = 8 << 20;
 
 /// A READ sent ahead, waited for or done.
 enum Piece {
@@ -50,9 +60,9 @@ struct Chunk {
 }
 
 /// The readahead window of one open file.
-#[derive(Default)]
 pub struct Readahead {
     window: tokio::sync::Mutex<Window>,
+    state: Arc<MountState>,
 }
 
 #[derive(Default)]
@@ -63,6 +73,8 @@ struct Window {
     chunks: VecDeque<Chunk>,
     /// Where the next READ ahead starts.
     end: u64,
+    /// Counted among the mount's sequential readers (`MountState::readers`).
+    counted: bool,
 }
 
 impl Window {
@@ -74,6 +86,26 @@ impl Window {
 }
 
 impl Readahead {
+    /// An empty window for a file of the mount `state`.
+    pub fn new(state: Arc<MountState>) -> Readahead {
+        Readahead {
+            window: tokio::sync::Mutex::new(Window::default()),
+            state,
+        }
+    }
+
+    /// Counts this file among the mount's sequential readers, or stops counting it.
+    fn count(&self, window: &mut Window, sequential: bool) {
+        if window.counted != sequential {
+            window.counted = sequential;
+            if sequential {
+                self.state.readers.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.state.readers.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Reads up to `buf.len()` bytes of `node` at `offset` (fewer only at end of
     /// file), from the window when the reader is sequential.
     ///
@@ -81,6 +113,7 @@ impl Readahead {
     pub async fn read(&self, node: &Arc<NfsNode>, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let mut window = self.window.lock().await;
         if offset != window.next || buf.is_empty() {
+            self.count(&mut window, false);
             window.reset(u64::MAX);
             drop(window);
             let n = node.read(offset, buf).await?;
@@ -89,6 +122,7 @@ impl Readahead {
             return Ok(n);
         }
         let kept = node.kept()?;
+        self.count(&mut window, true);
         top_up(&mut window, node, buf.len()).await;
         let mut done = 0;
         let mut at_eof = false;
@@ -175,15 +209,26 @@ impl Readahead {
     }
 }
 
-/// Sends `rsize` READs until the window reaches [`AHEAD`] bytes past the
-/// reader's next request of `want` bytes, but not past the size last seen.
+impl Drop for Readahead {
+    fn drop(&mut self) {
+        if self.window.get_mut().counted {
+            self.state.readers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Sends `rsize` READs until the window reaches this reader's share of
+/// [`BUDGET`] past its next request of `want` bytes, but not past the size last
+/// seen.
 async fn top_up(window: &mut Window, node: &Arc<NfsNode>, want: usize) {
     let rsize = node.state.limits.rsize.max(1) as u64;
     let Some(size) = node.data_key().map(|key| key.size()) else {
         return;
     };
     let Ok(kept) = node.kept() else { return };
-    let limit = window.next + (want + AHEAD) as u64;
+    let readers = node.state.readers.load(Ordering::Relaxed).max(1);
+    let ahead = (BUDGET / readers).clamp(rsize as usize, AHEAD.max(rsize as usize));
+    let limit = window.next + (want + ahead) as u64;
     while window.end < limit && window.end < size {
         let offset = window.end;
         let count = rsize.min(size - offset);

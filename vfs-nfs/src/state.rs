@@ -73,6 +73,9 @@ pub struct MountState {
     /// Open files of the whole mount: while zero, unlink and rename need not look
     /// for an open file to silly-rename.
     pub open_files: std::sync::atomic::AtomicUsize,
+    /// Open files reading sequentially now, which share the readahead budget
+    /// (see `readahead`).
+    pub readers: std::sync::atomic::AtomicUsize,
     seq: AtomicU64,
     counter: AtomicU64,
     nodes: Mutex<HashMap<Vec<u8>, Weak<NfsNode>>>,
@@ -106,6 +109,7 @@ impl MountState {
             no_holes: AtomicBool::new(false),
             hidden: Mutex::new(HashSet::new()),
             open_files: std::sync::atomic::AtomicUsize::new(0),
+            readers: std::sync::atomic::AtomicUsize::new(0),
             seq: AtomicU64::new(1),
             counter: AtomicU64::new(seed),
             nodes: Mutex::new(HashMap::new()),
