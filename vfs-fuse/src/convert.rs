@@ -1,7 +1,7 @@
 //! Conversions between the kernel's FUSE vocabulary and vfs-core's.
 
 use std::time::UNIX_EPOCH;
-use vfs_core::{Attr, Credentials, FileType, OpenFlags, SetTime};
+use vfs_core::{Attr, Credentials, FileType, SetTime};
 
 /// The errno the kernel gets for `error`.
 pub fn errno(error: &vfs_core::Error) -> fuser::Errno {
@@ -45,38 +45,6 @@ pub fn file_attr(ino: u64, attr: &Attr) -> fuser::FileAttr {
         },
         flags: 0,
     }
-}
-
-/// vfs-core's open flags for the kernel's `O_*` flags. `O_CREAT`, `O_EXCL` and
-/// `O_TRUNC` are kept: the caller decides what they mean for its request.
-pub fn open_flags(raw: i32) -> OpenFlags {
-    let mut flags = match raw & libc::O_ACCMODE {
-        libc::O_WRONLY => OpenFlags::WRITE,
-        libc::O_RDWR => OpenFlags::RDWR,
-        _ => OpenFlags::READ,
-    };
-    let pairs = [
-        (libc::O_CREAT, OpenFlags::CREATE),
-        (libc::O_EXCL, OpenFlags::EXCLUSIVE),
-        (libc::O_TRUNC, OpenFlags::TRUNCATE),
-        (libc::O_APPEND, OpenFlags::APPEND),
-        (libc::O_DIRECTORY, OpenFlags::DIRECTORY),
-        (libc::O_NOFOLLOW, OpenFlags::NOFOLLOW),
-        (libc::O_NONBLOCK, OpenFlags::NONBLOCK),
-        (libc::O_NOATIME, OpenFlags::NOATIME),
-    ];
-    for (bit, flag) in pairs {
-        if raw & bit != 0 {
-            flags |= flag;
-        }
-    }
-    // O_SYNC is O_DSYNC plus a bit of its own.
-    if raw & libc::O_SYNC == libc::O_SYNC {
-        flags |= OpenFlags::SYNC;
-    } else if raw & libc::O_DSYNC != 0 {
-        flags |= OpenFlags::DSYNC;
-    }
-    flags
 }
 
 /// vfs-core's form of a time in a FUSE `setattr`.
@@ -125,18 +93,6 @@ mod tests {
         assert_eq!(groups_of_status(status), vec![4, 24, 27]);
         assert_eq!(groups_of_status("Groups:\n"), Vec::<u32>::new());
         assert_eq!(groups_of_status("Name:\tx\n"), Vec::<u32>::new());
-    }
-
-    #[test]
-    fn open_flags_map_access_mode_and_sync() {
-        assert_eq!(open_flags(libc::O_RDONLY), OpenFlags::READ);
-        assert_eq!(
-            open_flags(libc::O_RDWR | libc::O_APPEND),
-            OpenFlags::RDWR | OpenFlags::APPEND
-        );
-        assert!(open_flags(libc::O_WRONLY | libc::O_SYNC).contains(OpenFlags::SYNC));
-        assert!(!open_flags(libc::O_WRONLY | libc::O_DSYNC).contains(OpenFlags::SYNC));
-        assert!(open_flags(libc::O_WRONLY | libc::O_DSYNC).contains(OpenFlags::DSYNC));
     }
 
     #[test]

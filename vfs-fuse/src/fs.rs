@@ -1,6 +1,6 @@
 //! The FUSE request handlers: each request becomes namespace calls.
 
-use crate::convert::{credentials, errno, file_attr, kind, open_flags, set_time};
+use crate::convert::{credentials, errno, file_attr, kind, set_time};
 use crate::inodes::{Gate, Inodes, ROOT_ID};
 use crate::FuseOptions;
 use fuser::{
@@ -22,6 +22,7 @@ use vfs_core::{
     AccessMask, Caller, Errno, Error, FileHandle, FileType, Location, Namespace, OpenFlags, Result,
     SetAttr,
 };
+use vfs_posix_shim::open_flags_of;
 
 /// How many entries one backend `readdir` call is asked for. The kernel's buffer
 /// (4 KiB by default) holds about a hundred short names; what does not fit is
@@ -546,7 +547,7 @@ impl fuser::Filesystem for VfsFuse {
             let caller = self.caller(req, location.clone());
             // The kernel truncated already (a setattr before this open) and handles
             // O_CREAT/O_EXCL itself.
-            let flags = open_flags(flags.0)
+            let flags = open_flags_of(flags.0)?
                 - (OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE);
             block_on(self.namespace.open_node(&caller, location, flags))
         });
@@ -682,7 +683,7 @@ impl fuser::Filesystem for VfsFuse {
     fn opendir(&self, req: &Request, ino: INodeNo, flags: FuseOpenFlags, reply: ReplyOpen) {
         let opened = self.location(ino).and_then(|location| {
             let caller = self.caller(req, location.clone());
-            let flags = (open_flags(flags.0) & (OpenFlags::READ | OpenFlags::NONBLOCK))
+            let flags = (open_flags_of(flags.0)? & (OpenFlags::READ | OpenFlags::NONBLOCK))
                 | OpenFlags::READ
                 | OpenFlags::DIRECTORY;
             block_on(self.namespace.open_node(&caller, location, flags))
@@ -779,7 +780,7 @@ impl fuser::Filesystem for VfsFuse {
         let created = (|| {
             let dir = self.location(parent)?;
             let caller = self.caller(req, dir);
-            let flags = open_flags(flags) | OpenFlags::CREATE;
+            let flags = open_flags_of(flags)? | OpenFlags::CREATE;
             let handle = block_on(self.namespace.open(
                 &caller,
                 entry_name(name)?,

@@ -305,11 +305,12 @@ fn flags_of(flags: c_int) -> OpenFlags {
         .fold(OpenFlags::empty(), |all, (_, flag)| all | *flag)
 }
 
-/// The [`OpenFlags`] of `open`'s `flags`.
+/// The [`OpenFlags`] of Linux `open(2)` `flags` (what the C ABI and frontends
+/// such as FUSE receive); unknown bits are ignored, as Linux ignores them.
 ///
 /// Errors: `EINVAL` (access mode 3, which Linux allows for ioctl-only opens),
 /// `EOPNOTSUPP` (`O_PATH`, `O_TMPFILE`).
-fn open_flags_of(flags: c_int) -> Result<OpenFlags> {
+pub fn open_flags_of(flags: c_int) -> Result<OpenFlags> {
     if flags & libc::O_PATH != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE {
         return Err(Errno::EOPNOTSUPP.with("O_PATH and O_TMPFILE are not supported"));
     }

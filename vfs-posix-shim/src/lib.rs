@@ -22,6 +22,7 @@ mod path_calls;
 mod process;
 
 pub use blocking::Blocking;
+pub use c_abi::open_flags_of;
 pub use fd_table::{Fd, DEFAULT_FD_LIMIT};
 pub use file_calls::{Whence, IOV_MAX};
 pub use lock_calls::{FlockOp, LockType, RecordLock};
