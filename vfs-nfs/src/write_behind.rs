@@ -27,7 +27,7 @@
 use crate::buffers::Buffer;
 use crate::node::NfsNode;
 use crate::reactor;
-use crate::writes::{COMMIT_AT, MAX_UNCOMMITTED};
+use crate::writes::{Uncommitted, COMMIT_AT, MAX_UNCOMMITTED};
 use nfs3_types::nfs3::stable_how;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,15 +97,41 @@ impl WriteBehind {
         self.error.lock().take()
     }
 
-    /// Waits until no WRITE is in flight.
+    /// Waits until no WRITE is in flight. A WRITE counts from the moment it is
+    /// registered, which may be before it has room in the window (a held write
+    /// another thread took over), so this waits on the register, not the window.
     pub async fn drain(&self) {
-        if self.in_flight.lock().is_empty() {
-            return;
+        loop {
+            let ended = self.ended.notified();
+            if self.in_flight.lock().is_empty() {
+                return;
+            }
+            ended.await;
         }
-        // All of the window's permits are free exactly when nothing is in flight.
-        if let Ok(all) = self.window.acquire_many(WINDOW as u32).await {
-            drop(all);
-        }
+    }
+
+    /// Registers a WRITE of `at..end` as in flight; returns its id.
+    fn register(&self, kept: &Uncommitted, at: u64, end: u64) -> u64 {
+        let id = kept.next_id();
+        self.in_flight.lock().push((id, at, end));
+        kept.changed();
+        id
+    }
+
+    /// Ends the WRITE `id`: drains and overlapping writers may go on.
+    fn end(&self, kept: &Uncommitted, id: u64) {
+        self.in_flight.lock().retain(|w| w.0 != id);
+        self.ended.notify_waiters();
+        kept.changed();
+    }
+
+    /// Takes the held write, if any, registered as in flight in the same step:
+    /// whoever sends it, a reader of the thread that wrote it waits for it.
+    fn take_held(&self, kept: &Uncommitted) -> Option<(u64, u64, Arc<Buffer>)> {
+        let mut held = self.held.lock();
+        let (at, buffer) = held.take()?;
+        let id = self.register(kept, at, at + buffer.len() as u64);
+        Some((id, at, buffer))
     }
 
     /// Waits until no WRITE older than write `id` is in flight.
@@ -143,9 +169,21 @@ impl NfsNode {
         // Only one write is ever held: this one goes after it.
         node.send_held().await?;
         if data.len() <= HOLD_MAX.min(wsize) && !data.is_empty() && kept.is_empty() {
-            *kept.behind.held.lock() = Some((offset, Arc::new(Buffer::copy_of(data))));
-            kept.changed();
-            return Ok(data.len());
+            // Another thread's write may have been held since `send_held` above:
+            // it stays, and this one is sent after it.
+            let now_held = {
+                let mut held = kept.behind.held.lock();
+                let free = held.is_none();
+                if free {
+                    *held = Some((offset, Arc::new(Buffer::copy_of(data))));
+                }
+                free
+            };
+            if now_held {
+                kept.changed();
+                return Ok(data.len());
+            }
+            node.send_held().await?;
         }
         for (i, piece) in data.chunks(wsize).enumerate() {
             let at = offset + (i * wsize) as u64;
@@ -153,7 +191,8 @@ impl NfsNode {
             if kept.behind.overlaps(at, end) {
                 kept.behind.drain().await;
             }
-            node.send_behind(at, Arc::new(Buffer::copy_of(piece)))
+            let id = kept.behind.register(kept, at, end);
+            node.send_behind(id, at, Arc::new(Buffer::copy_of(piece)))
                 .await?;
         }
         if kept.bytes() > MAX_UNCOMMITTED {
@@ -166,21 +205,23 @@ impl NfsNode {
         Ok(data.len())
     }
 
-    /// Sends `buffer` as an UNSTABLE WRITE at `at` in the background, once the
-    /// window has room for it.
-    async fn send_behind(self: &Arc<Self>, at: u64, buffer: Arc<Buffer>) -> Result<()> {
+    /// Sends `buffer` as the UNSTABLE WRITE `id` (registered) at `at` in the
+    /// background, once the window has room for it.
+    async fn send_behind(self: &Arc<Self>, id: u64, at: u64, buffer: Arc<Buffer>) -> Result<()> {
         let kept = self.kept()?;
-        let end = at + buffer.len() as u64;
-        let permits = kept
+        let permits = match kept
             .behind
             .window
             .clone()
             .acquire_many_owned(buffer.len() as u32)
             .await
-            .map_err(|_| Errno::EIO.with("write-behind window closed"))?;
-        let id = kept.next_id();
-        kept.behind.in_flight.lock().push((id, at, end));
-        kept.changed();
+        {
+            Ok(permits) => permits,
+            Err(_) => {
+                kept.behind.end(kept, id);
+                return Err(Errno::EIO.with("write-behind window closed"));
+            }
+        };
         let node = self.clone();
         drop(reactor::spawn(async move {
             let Ok(kept) = node.kept() else { return };
@@ -201,10 +242,8 @@ impl NfsNode {
                     .write_again(id, at, buffer, range, stable_how::UNSTABLE)
                     .await;
             }
-            kept.behind.in_flight.lock().retain(|w| w.0 != id);
             kept.behind.attrs_unsure.store(true, Ordering::Release);
-            kept.behind.ended.notify_waiters();
-            kept.changed();
+            kept.behind.end(kept, id);
             if let Err(error) = written {
                 kept.behind.fail(error);
             }
@@ -218,9 +257,9 @@ impl NfsNode {
 
     /// Sends the held write, if any, in the background like any other.
     async fn send_held(self: &Arc<Self>) -> Result<()> {
-        let held = self.kept()?.behind.held.lock().take();
-        match held {
-            Some((at, buffer)) => self.send_behind(at, buffer).await,
+        let kept = self.kept()?;
+        match kept.behind.take_held(kept) {
+            Some((id, at, buffer)) => self.send_behind(id, at, buffer).await,
             None => Ok(()),
         }
     }
@@ -231,21 +270,13 @@ impl NfsNode {
     /// a concurrent read or `stat` waits for it.
     pub async fn write_held_stable(&self) -> Result<()> {
         let kept = self.kept()?;
-        let Some((at, buffer)) = kept.behind.held.lock().take() else {
+        let Some((id, at, buffer)) = kept.behind.take_held(kept) else {
             return Ok(());
         };
-        let permits = kept
-            .behind
-            .window
-            .acquire_many(buffer.len() as u32)
-            .await
-            .map_err(|_| Errno::EIO.with("write-behind window closed"))?;
-        let id = kept.next_id();
-        kept.behind
-            .in_flight
-            .lock()
-            .push((id, at, at + buffer.len() as u64));
-        kept.changed();
+        let Ok(permits) = kept.behind.window.acquire_many(buffer.len() as u32).await else {
+            kept.behind.end(kept, id);
+            return Err(Errno::EIO.with("write-behind window closed"));
+        };
         let range = 0..buffer.len();
         let written = {
             let _order = kept.order.read().await;
@@ -254,9 +285,7 @@ impl NfsNode {
             self.write_again(id, at, buffer, range, stable_how::FILE_SYNC)
                 .await
         };
-        kept.behind.in_flight.lock().retain(|w| w.0 != id);
-        kept.behind.ended.notify_waiters();
-        kept.changed();
+        kept.behind.end(kept, id);
         drop(permits);
         written.map(drop)
     }

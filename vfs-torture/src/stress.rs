@@ -451,11 +451,19 @@ impl Worker<'_> {
         });
         match result {
             Ok(back) if back == bytes => self.slot_value = value,
-            Ok(_) => {
+            Ok(back) => {
                 // The write may have happened: the model cannot tell which value
                 // is there now, so the final check would fail anyway.
                 self.slot_value = value;
-                self.fail(format!("shared slot {}: read back other bytes", self.slot));
+                let first = back.iter().zip(&bytes).position(|(a, b)| a != b);
+                let the_old_value = back == slot_bytes(self.slot, value - 1);
+                self.fail(format!(
+                    "shared slot {}: read back other bytes ({} of {}, first difference at \
+                     {first:?}, the previous value: {the_old_value})",
+                    self.slot,
+                    back.len(),
+                    bytes.len()
+                ));
             }
             Err(e) => self.fail(format!("shared slot {}: {e}", self.slot)),
         }
