@@ -428,29 +428,16 @@ impl RpcClient {
         proc: u32,
         args: &A,
     ) -> Result<Reply, RpcError> {
-        self.call_with_payload(prog, vers, proc, args, None, false)
-            .await
-    }
-
-    /// Like [`RpcClient::call_raw`], with `payload` sent after `args` as the bytes
-    /// of an opaque whose length `args` ends with (a WRITE's data), uncopied.
-    /// The transport gives up on nothing by itself: time limits are the caller's.
-    pub async fn call_with_payload<A: Pack>(
-        &self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
-        args: &A,
-        payload: Option<Payload>,
-        bulk: bool,
-    ) -> Result<Reply, RpcError> {
-        self.start(prog, vers, proc, args, payload, bulk, None)
+        self.start(prog, vers, proc, args, None, false, None)
             .await?
             .finish(None)
             .await
     }
 
-    /// Sends a call and returns without waiting for its reply. A `bulk` call
+    /// Sends a call and returns without waiting for its reply; `payload` goes after
+    /// `args` as the bytes of an opaque whose length `args` ends with (a WRITE's
+    /// data), uncopied. The transport gives up on nothing by itself: time limits
+    /// are the caller's. A `bulk` call
     /// (READ, WRITE) goes to the next connection of the set in turn; any other to
     /// the first, so a sequence of small calls finds a connection (and server
     /// thread) warm rather than the coldest of eight. With `direct`, the result's
