@@ -19,10 +19,10 @@ use nfs3_types::mount::{fhandle3, mountres3, mountres3_ok};
 use nfs3_types::nfs3::*;
 use nfs3_types::rpc::accept_stat_data;
 use nfs3_types::xdr_codec::{List, Opaque, Pack, Void};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
 
 /// The contents of `file`.
 pub const FILE_DATA: &[u8] = b"hello, world\n";
@@ -140,12 +140,22 @@ impl Node {
     }
 }
 
-/// A running fake server; it stops accepting when dropped (open connections end
-/// with their clients).
+/// A running fake server. Dropping it closes every connection and joins every
+/// thread it started, so nothing of it outlives it (a leak checker run between
+/// two servers, as the fuzzer's is, sees none of its memory).
 pub struct FakeServer {
     port: u16,
     stopping: Arc<AtomicBool>,
     jukebox: Arc<Jukebox>,
+    acceptor: Option<JoinHandle<()>>,
+    connections: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// A connection being served: a second handle on its socket, to shut it down
+/// from `Drop`, and the thread serving it.
+struct Connection {
+    socket: TcpStream,
+    thread: JoinHandle<()>,
 }
 
 /// Which calls get `NFS3ERR_JUKEBOX`, shared by every connection.
@@ -209,19 +219,28 @@ impl FakeServer {
         let stop = stopping.clone();
         let jukebox = Arc::new(Jukebox::default());
         let busy = jukebox.clone();
-        thread::Builder::new()
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let served = connections.clone();
+        let acceptor = thread::Builder::new()
             .name("fake-nfs".into())
             .spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         return;
                     }
-                    if let Ok(stream) = stream {
-                        let raw = raw.clone();
-                        let busy = busy.clone();
-                        let _ = thread::Builder::new()
-                            .name("fake-nfs-conn".into())
-                            .spawn(move || serve(stream, kind, raw, &busy));
+                    let Ok(stream) = stream else { continue };
+                    let Ok(socket) = stream.try_clone() else {
+                        continue;
+                    };
+                    let raw = raw.clone();
+                    let busy = busy.clone();
+                    let spawned = thread::Builder::new()
+                        .name("fake-nfs-conn".into())
+                        .spawn(move || serve(stream, kind, raw, &busy));
+                    if let Ok(thread) = spawned {
+                        let mut served = served.lock().unwrap();
+                        served.retain(|c: &Connection| !c.thread.is_finished());
+                        served.push(Connection { socket, thread });
                     }
                 }
             })?;
@@ -229,6 +248,8 @@ impl FakeServer {
             port,
             stopping,
             jukebox,
+            acceptor: Some(acceptor),
+            connections,
         })
     }
 
@@ -262,7 +283,17 @@ impl FakeServer {
 impl Drop for FakeServer {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
+        // Wakes the acceptor out of accept() to see `stopping`.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+        // A connection thread blocked reading its client's next call ends when
+        // its socket is shut down under it.
+        for connection in self.connections.lock().unwrap().drain(..) {
+            let _ = connection.socket.shutdown(Shutdown::Both);
+            let _ = connection.thread.join();
+        }
     }
 }
 
