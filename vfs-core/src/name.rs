@@ -3,6 +3,7 @@
 use crate::errno::{Errno, Error, Result};
 use std::borrow::Borrow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// The longest name a directory entry may have, in bytes (Linux `NAME_MAX`).
 pub const NAME_MAX: usize = 255;
@@ -23,8 +24,20 @@ pub const PATH_MAX: usize = 4096;
 /// assert_eq!(Name::new("a/b").unwrap_err().errno(), Errno::EINVAL);
 /// assert_eq!(Name::new("x".repeat(256)).unwrap_err().errno(), Errno::ENAMETOOLONG);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(Box<[u8]>);
+#[derive(Clone)]
+pub struct Name(Repr);
+
+/// Most names are short: those fit in the value itself, so making one (as every
+/// path component does) allocates nothing.
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+/// The longest name kept inline: the size of the heap form, less the length byte
+/// and the variant's tag.
+const INLINE: usize = 22;
 
 impl Name {
     /// Validates `bytes` as a name.
@@ -34,7 +47,16 @@ impl Name {
     pub fn new(bytes: impl AsRef<[u8]>) -> Result<Name> {
         let bytes = bytes.as_ref();
         Self::check(bytes)?;
-        Ok(Name(bytes.into()))
+        Ok(Name(if bytes.len() <= INLINE {
+            let mut inline = [0; INLINE];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Repr::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            }
+        } else {
+            Repr::Heap(bytes.into())
+        }))
     }
 
     /// Checks `bytes` as [`Name::new`] does, without allocating.
@@ -76,24 +98,55 @@ impl Name {
 
     /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Heap(bytes) => bytes,
+        }
     }
 
     /// The name as text, with invalid UTF-8 replaced.
     pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.0)
+        String::from_utf8_lossy(self.as_bytes())
+    }
+}
+
+// Compared and hashed as their bytes, whatever the form, so a map keyed by `Name`
+// can be searched with a `&[u8]` (`Borrow`).
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Name {}
+
+impl Hash for Name {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
 impl Borrow<[u8]> for Name {
     fn borrow(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
 impl AsRef<[u8]> for Name {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
@@ -137,6 +190,11 @@ mod tests {
             Errno::ENAMETOOLONG
         );
         assert!(Name::new("...").is_ok());
+        // Both forms, at the boundary, hold exactly their bytes.
+        for len in [INLINE - 1, INLINE, INLINE + 1, 255] {
+            let bytes = vec![b'n'; len];
+            assert_eq!(Name::new(&bytes).unwrap().as_bytes(), &bytes[..]);
+        }
         assert!(Name::new([0xff, 0xfe]).is_ok());
     }
 }

@@ -58,11 +58,74 @@ pub fn check_path(path: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn components(path: &[u8]) -> VecDeque<Box<[u8]>> {
-    path.split(|&b| b == b'/')
-        .filter(|c| !c.is_empty())
-        .map(Box::from)
-        .collect()
+/// The components of a path still to walk, in order: those of symlink targets
+/// spliced in (owned) before the rest of the caller's path (borrowed), so a walk
+/// that meets no symlink allocates nothing for its components.
+struct Remaining<'p> {
+    spliced: VecDeque<Box<[u8]>>,
+    rest: &'p [u8],
+}
+
+impl<'p> Remaining<'p> {
+    fn of(path: &'p [u8]) -> Remaining<'p> {
+        Remaining {
+            spliced: VecDeque::new(),
+            rest: path,
+        }
+    }
+
+    /// Puts the components of `target` before all others.
+    fn splice(&mut self, target: &[u8]) {
+        let parts = target.split(|&b| b == b'/').filter(|c| !c.is_empty());
+        for part in parts.rev() {
+            self.spliced.push_front(part.into());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.spliced.is_empty() && self.rest.iter().all(|&b| b == b'/')
+    }
+
+    /// Hands the next component to `walk` (borrowed from wherever it lives).
+    fn next(&mut self) -> Option<Component<'p>> {
+        if let Some(part) = self.spliced.pop_front() {
+            return Some(Component::Spliced(part));
+        }
+        let start = self.rest.iter().position(|&b| b != b'/')?;
+        let rest = &self.rest[start..];
+        let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        self.rest = &rest[end..];
+        Some(Component::Borrowed(&rest[..end]))
+    }
+}
+
+/// One component: from the caller's path or from a symlink's target.
+enum Component<'p> {
+    Borrowed(&'p [u8]),
+    Spliced(Box<[u8]>),
+}
+
+impl std::ops::Deref for Component<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Component::Borrowed(part) => part,
+            Component::Spliced(part) => part,
+        }
+    }
+}
+
+/// `path` split before its last component: the path of the directory holding it
+/// and the component (`None` for a path of slashes only).
+fn split_last(path: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let Some(end) = path.iter().rposition(|&b| b != b'/') else {
+        return (path, None);
+    };
+    let start = path[..end]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    (&path[..start], Some(&path[start..=end]))
 }
 
 fn shown(bytes: &[u8]) -> String {
@@ -100,7 +163,7 @@ impl<'a> Walker<'a> {
         check_path(path)?;
         let start = self.start_for(start, path);
         let must_be_dir = path.ends_with(b"/");
-        self.resolve(start, components(path), follow_last, must_be_dir)
+        self.resolve(start, Remaining::of(path), follow_last, must_be_dir)
             .await
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))
     }
@@ -112,8 +175,8 @@ impl<'a> Walker<'a> {
         check_path(path)?;
         let start = self.start_for(start, path);
         let trailing_slash = path.ends_with(b"/");
-        let mut parts = components(path);
-        let Some(last) = parts.pop_back() else {
+        let (parent, last) = split_last(path);
+        let Some(last) = last else {
             return Ok(ParentWalk {
                 dir: start,
                 last: LastComponent::Root,
@@ -121,13 +184,13 @@ impl<'a> Walker<'a> {
             });
         };
         let dir = self
-            .resolve(start, parts, true, true)
+            .resolve(start, Remaining::of(parent), true, true)
             .await
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
         may_search(&dir, self.creds)
             .await
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
-        let last = match &*last {
+        let last = match last {
             b"." => LastComponent::Dot,
             b".." => LastComponent::DotDot,
             name => LastComponent::Normal(Name::new(name)?),
@@ -209,11 +272,11 @@ impl<'a> Walker<'a> {
     async fn resolve(
         &mut self,
         mut current: Location,
-        mut parts: VecDeque<Box<[u8]>>,
+        mut parts: Remaining<'_>,
         follow_last: bool,
         mut must_be_dir: bool,
     ) -> Result<Location> {
-        while let Some(part) = parts.pop_front() {
+        while let Some(part) = parts.next() {
             if current.vnode.file_type() != FileType::Directory {
                 return Err(Error::from(Errno::ENOTDIR));
             }
@@ -227,9 +290,7 @@ impl<'a> Walker<'a> {
                 if is_last && target.ends_with(b"/") {
                     must_be_dir = true;
                 }
-                for spliced in components(&target).into_iter().rev() {
-                    parts.push_front(spliced);
-                }
+                parts.splice(&target);
                 if target.starts_with(b"/") {
                     current = self.table.root();
                 }
@@ -241,5 +302,42 @@ impl<'a> Walker<'a> {
             return Err(Error::from(Errno::ENOTDIR));
         }
         Ok(current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walked(path: &[u8]) -> Vec<Vec<u8>> {
+        let mut parts = Remaining::of(path);
+        std::iter::from_fn(|| parts.next().map(|c| c.to_vec())).collect()
+    }
+
+    #[test]
+    fn components_skip_repeated_and_trailing_slashes() {
+        assert_eq!(walked(b"//a///bc/./"), [&b"a"[..], b"bc", b"."]);
+        assert!(walked(b"///").is_empty());
+        assert!(Remaining::of(b"/a/").next().is_some());
+        let mut after_last = Remaining::of(b"a//");
+        after_last.next();
+        assert!(after_last.is_empty());
+    }
+
+    #[test]
+    fn spliced_components_come_first() {
+        let mut parts = Remaining::of(b"x/y");
+        assert_eq!(&*parts.next().unwrap(), b"x");
+        parts.splice(b"/t1//t2/");
+        let rest: Vec<Vec<u8>> = std::iter::from_fn(|| parts.next().map(|c| c.to_vec())).collect();
+        assert_eq!(rest, [&b"t1"[..], b"t2", b"y"]);
+    }
+
+    #[test]
+    fn split_last_keeps_the_parent_path() {
+        assert_eq!(split_last(b"a/b/"), (&b"a/"[..], Some(&b"b"[..])));
+        assert_eq!(split_last(b"/b"), (&b"/"[..], Some(&b"b"[..])));
+        assert_eq!(split_last(b"b"), (&b""[..], Some(&b"b"[..])));
+        assert_eq!(split_last(b"//"), (&b"//"[..], None));
     }
 }

@@ -99,7 +99,7 @@ impl Process {
             return Err(Errno::ENOTDIR.into());
         }
         vfs_core::permission::may_search(&location, &self.credentials()).await?;
-        *self.cwd.write() = location;
+        self.set_cwd(location);
         Ok(())
     }
 
@@ -113,7 +113,7 @@ impl Process {
             return Err(Errno::ENOTDIR.into());
         }
         vfs_core::permission::may_search(location, &self.credentials()).await?;
-        *self.cwd.write() = location.clone();
+        self.set_cwd(location.clone());
         Ok(())
     }
 
@@ -121,8 +121,7 @@ impl Process {
     ///
     /// Errors: `ENOENT` (the working directory was removed), the backends'.
     pub async fn getcwd(&self) -> Result<Vec<u8>> {
-        let cwd = self.cwd.read().clone();
-        self.namespace().path_of(&cwd).await
+        self.namespace().path_of(&self.caller().cwd).await
     }
 
     /// Mounts the file system `url` names on directory `path`.

@@ -18,6 +18,7 @@ use futures::future::poll_fn;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use vfs_core::{Errno, Result};
 
@@ -437,6 +438,9 @@ fn wake_all(wakers: Vec<Waker>) {
 #[derive(Default)]
 pub struct LockManager {
     state: Mutex<State>,
+    /// Set by the first lock request and never cleared: until then there is nothing
+    /// a close could release, and closes skip the mutex (most programs never lock).
+    used: AtomicBool,
 }
 
 impl fmt::Debug for LockManager {
@@ -508,6 +512,7 @@ impl LockManager {
         let Some(span) = Span::new(range) else {
             return Ok(());
         };
+        self.used.store(true, Ordering::Release);
         let mut waiting = Waiting::new(self, file, owner, Wants::Record);
         poll_fn(|cx| self.poll_record(cx, &mut waiting.ticket, kind, span, wait)).await
     }
@@ -574,6 +579,9 @@ impl LockManager {
     /// descriptor of the file releases the process's locks on it) and wakes the
     /// waiters. Requests of `owner` still waiting (other threads) keep waiting.
     pub fn release_records(&self, file: FileKey, owner: LockOwner) {
+        if !self.used.load(Ordering::Acquire) {
+            return;
+        }
         let mut state = self.state.lock();
         let Some(locks) = state.files.get_mut(&file) else {
             return;
@@ -610,6 +618,7 @@ impl LockManager {
         kind: Option<LockKind>,
         wait: bool,
     ) -> Result<()> {
+        self.used.store(true, Ordering::Release);
         let mut waiting = Waiting::new(self, file, owner, Wants::Flock);
         let mut first = true;
         poll_fn(|cx| self.poll_flock(cx, &mut waiting.ticket, kind, wait, &mut first)).await
@@ -670,6 +679,9 @@ impl LockManager {
     /// Drops the `flock` lock of `owner` (its open file description was closed for
     /// the last time) and wakes the waiters.
     pub fn release_flock(&self, file: FileKey, owner: LockOwner) {
+        if !self.used.load(Ordering::Acquire) {
+            return;
+        }
         let mut state = self.state.lock();
         let Some(locks) = state.files.get_mut(&file) else {
             return;

@@ -65,9 +65,11 @@ impl Vfs {
             vfs: self.clone(),
             pid: self.next_pid.fetch_add(1, Ordering::Relaxed),
             fds: Mutex::new(FdTable::new(DEFAULT_FD_LIMIT)),
-            cwd: RwLock::new(self.namespace.root()),
+            caller: RwLock::new(Arc::new(Caller {
+                cwd: self.namespace.root(),
+                creds: Credentials::root(),
+            })),
             umask: AtomicU32::new(0o022),
-            creds: RwLock::new(Credentials::root()),
         }
     }
 
@@ -84,9 +86,10 @@ pub struct Process {
     pub(crate) vfs: Arc<Vfs>,
     pub(crate) pid: u64,
     pub(crate) fds: Mutex<FdTable>,
-    pub(crate) cwd: RwLock<Location>,
+    /// The working directory and credentials, together: every call takes both, and
+    /// one shared snapshot costs it one lock and one reference count.
+    caller: RwLock<Arc<Caller>>,
     pub(crate) umask: AtomicU32,
-    pub(crate) creds: RwLock<Credentials>,
 }
 
 impl Process {
@@ -107,12 +110,16 @@ impl Process {
 
     /// The credentials calls are made with.
     pub fn credentials(&self) -> Credentials {
-        self.creds.read().clone()
+        self.caller.read().creds.clone()
     }
 
     /// Changes the credentials calls are made with.
     pub fn set_credentials(&self, creds: Credentials) {
-        *self.creds.write() = creds;
+        let mut caller = self.caller.write();
+        *caller = Arc::new(Caller {
+            cwd: caller.cwd.clone(),
+            creds,
+        });
     }
 
     /// Sets the most descriptors this process may hold (`RLIMIT_NOFILE`); open
@@ -127,11 +134,18 @@ impl Process {
         self.fds.lock().limit()
     }
 
-    pub(crate) fn caller(&self) -> Caller {
-        Caller {
-            cwd: self.cwd.read().clone(),
-            creds: self.creds.read().clone(),
-        }
+    /// Who makes the calls, and from where.
+    pub(crate) fn caller(&self) -> Arc<Caller> {
+        self.caller.read().clone()
+    }
+
+    /// Makes `cwd` the working directory.
+    pub(crate) fn set_cwd(&self, cwd: Location) {
+        let mut caller = self.caller.write();
+        *caller = Arc::new(Caller {
+            cwd,
+            creds: caller.creds.clone(),
+        });
     }
 
     pub(crate) fn namespace(&self) -> &Namespace {
