@@ -7,7 +7,7 @@ use crate::mount::Location;
 use crate::namespace::truncate_checks;
 use crate::open_file::OpenFile;
 use crate::permission;
-use crate::vnode::{DirEntry, DirPage};
+use crate::vnode::{attributes, DirEntry, DirPage};
 use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -185,7 +185,7 @@ impl FileHandle {
             self.remove_privs().await?;
             return file.append(data).await;
         }
-        let offset = self.location.vnode.getattr().await?.size;
+        let offset = attributes(&*self.location.vnode).await?.size;
         let written = self.write_at(offset, data).await?;
         Ok((offset, written))
     }
@@ -216,7 +216,7 @@ impl FileHandle {
     /// Errors: the backend's.
     pub async fn getattr(&self) -> Result<Attr> {
         self.live()?;
-        self.location.vnode.getattr().await
+        attributes(&*self.location.vnode).await
     }
 
     /// Changes attributes (`fchmod`, `fchown`, `futimens`) with the opener's

@@ -13,7 +13,7 @@ use crate::mount::{Location, MountOptions, MountTable};
 use crate::name::{Name, PATH_MAX};
 use crate::permission;
 use crate::resolve::{LastComponent, ParentWalk, Walker};
-use crate::vnode::{CreateMode, DirEntry, Vnode};
+use crate::vnode::{attributes, lookup, CreateMode, DirEntry, Vnode};
 use std::sync::Arc;
 
 /// Who is calling and from where: relative paths start at `cwd`, created nodes belong
@@ -209,22 +209,14 @@ impl Namespace {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL`, `EIO`.
     pub async fn stat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        self.resolve(caller, path, true)
-            .await?
-            .vnode
-            .getattr()
-            .await
+        attributes(&*self.resolve(caller, path, true).await?.vnode).await
     }
 
     /// Attributes of what `path` names, not following a final symlink (`lstat`).
     ///
     /// Errors: as [`Namespace::stat`].
     pub async fn lstat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        self.resolve(caller, path, false)
-            .await?
-            .vnode
-            .getattr()
-            .await
+        attributes(&*self.resolve(caller, path, false).await?.vnode).await
     }
 
     /// Opens (and with `CREATE` creates) `path`. `mode` is the final permission mode
@@ -450,7 +442,7 @@ impl Namespace {
             gid: creds.gid,
         };
         if dir.mount.capabilities().permissions {
-            let dir_attr = dir.vnode.getattr().await?;
+            let dir_attr = attributes(&*dir.vnode).await?;
             if dir_attr.mode & 0o2000 != 0 {
                 node.gid = dir_attr.gid;
                 if is_dir {
@@ -463,8 +455,7 @@ impl Namespace {
 
     /// The node `name` in `dir` as the backend has it, mounts not crossed.
     async fn lookup_here(dir: &Location, name: &Name) -> Result<Arc<dyn Vnode>> {
-        dir.vnode
-            .lookup(name)
+        lookup(&*dir.vnode, name)
             .await
             .map_err(|e| e.context_prefix(format_args!("'{name}'")))
     }

@@ -17,7 +17,7 @@ use crate::attr::{Attr, FileType, SetAttr, SetTime};
 use crate::errno::{Errno, Result};
 use crate::flags::{AccessMask, Credentials, OpenFlags};
 use crate::mount::Location;
-use crate::vnode::Vnode;
+use crate::vnode::{attributes, Vnode};
 use std::sync::Arc;
 
 /// Set-user-ID.
@@ -234,7 +234,7 @@ pub async fn may_search(dir: &Location, creds: &Credentials) -> Result<()> {
     if !checked(dir, creds) {
         return Ok(());
     }
-    check_access(&dir.vnode.getattr().await?, creds, AccessMask::EXECUTE)
+    check_access(&attributes(&*dir.vnode).await?, creds, AccessMask::EXECUTE)
 }
 
 /// Linux's `may_create`: write and search permission on directory `dir` (`EACCES`).
@@ -243,7 +243,7 @@ pub(crate) async fn may_create(dir: &Location, creds: &Credentials) -> Result<()
         return Ok(());
     }
     check_access(
-        &dir.vnode.getattr().await?,
+        &attributes(&*dir.vnode).await?,
         creds,
         AccessMask::WRITE | AccessMask::EXECUTE,
     )
@@ -259,9 +259,11 @@ pub(crate) async fn may_delete(
     if !checked(dir, creds) {
         return Ok(());
     }
-    let dir_attr = dir.vnode.getattr().await?;
+    let dir_attr = attributes(&*dir.vnode).await?;
     check_access(&dir_attr, creds, AccessMask::WRITE | AccessMask::EXECUTE)?;
-    if dir_attr.mode & S_ISVTX != 0 && sticky_denies(&dir_attr, &victim.getattr().await?, creds) {
+    if dir_attr.mode & S_ISVTX != 0
+        && sticky_denies(&dir_attr, &attributes(&**victim).await?, creds)
+    {
         return Err(Errno::EPERM.with("sticky directory: not the owner of the entry"));
     }
     Ok(())
@@ -276,7 +278,7 @@ pub(crate) async fn may_access(
     if !checked(location, creds) {
         return Ok(());
     }
-    check_access(&location.vnode.getattr().await?, creds, mask)
+    check_access(&attributes(&*location.vnode).await?, creds, mask)
 }
 
 /// [`check_open`] on `location`; returns the attributes it read (`None` when no
@@ -289,7 +291,7 @@ pub(crate) async fn may_open(
     if !checked(location, creds) {
         return Ok(None);
     }
-    let attr = location.vnode.getattr().await?;
+    let attr = attributes(&*location.vnode).await?;
     check_open(&attr, creds, flags)?;
     Ok(Some(attr))
 }
@@ -299,7 +301,7 @@ pub(crate) async fn may_link(source: &Location, creds: &Credentials) -> Result<(
     if !checked(source, creds) {
         return Ok(());
     }
-    check_link_source(&source.vnode.getattr().await?, creds)
+    check_link_source(&attributes(&*source.vnode).await?, creds)
 }
 
 /// [`prepare_setattr`] on `location`: the change to apply. Root's changes are only
@@ -313,7 +315,7 @@ pub(crate) async fn prepare_setattr_at(
     if !location.mount.capabilities().permissions || (creds.is_superuser() && !chown) {
         return Ok(changes.clone());
     }
-    prepare_setattr(&location.vnode.getattr().await?, creds, changes)
+    prepare_setattr(&attributes(&*location.vnode).await?, creds, changes)
 }
 
 /// Linux's `file_remove_privs` before a write or truncation of `location` by
@@ -323,7 +325,7 @@ pub(crate) async fn remove_privs(location: &Location, creds: &Credentials) -> Re
     if !checked(location, creds) {
         return Ok(());
     }
-    let attr = location.vnode.getattr().await?;
+    let attr = attributes(&*location.vnode).await?;
     if let Some(mode) = mode_after_write(&attr, creds) {
         location
             .vnode
@@ -352,7 +354,7 @@ pub(crate) async fn truncation(
         ..SetAttr::default()
     };
     if checked(location, creds) {
-        let attr = location.vnode.getattr().await?;
+        let attr = attributes(&*location.vnode).await?;
         if check_write {
             check_access(&attr, creds, AccessMask::WRITE)?;
         }

@@ -11,6 +11,7 @@ use crate::flags::Credentials;
 use crate::mount::{Location, MountTable};
 use crate::name::{Name, PATH_MAX};
 use crate::permission::may_search;
+use crate::vnode::lookup;
 use std::collections::VecDeque;
 
 /// How many symlinks one resolution may follow before failing with `ELOOP` (Linux's
@@ -229,7 +230,7 @@ impl<'a> Walker<'a> {
             b".." => self.parent_of(dir).await,
             name => {
                 let name = Name::new(name)?;
-                let vnode = dir.vnode.lookup(&name).await.map_err(|e| {
+                let vnode = lookup(&*dir.vnode, &name).await.map_err(|e| {
                     if e.context().is_none() {
                         e.context_prefix(format_args!("'{name}'"))
                     } else {

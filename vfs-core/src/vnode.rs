@@ -80,6 +80,18 @@ pub trait Vnode: Any + Send + Sync + 'static {
     /// Errors: `ESTALE` (the node is gone on the server), `EIO`.
     async fn getattr(&self) -> Result<Attr>;
 
+    /// [`Vnode::getattr`] without a future, for a backend that can answer on the
+    /// spot (in memory, or from a cache it can check without waiting), as Linux's
+    /// RCU path walk asks a file system first. `Some` is exactly what `getattr`
+    /// would have returned; `None` means "not without waiting", and the caller
+    /// then calls `getattr`. It must never block on I/O or on a lock held across
+    /// an `.await`. The default answers `None`, which is always correct.
+    ///
+    /// Errors: as [`Vnode::getattr`].
+    fn getattr_now(&self) -> Option<Result<Attr>> {
+        None
+    }
+
     /// Changes attributes and returns the new ones; sets ctime. `size` truncates or
     /// extends a regular file with zeros and sets mtime too.
     ///
@@ -104,6 +116,15 @@ pub trait Vnode: Any + Send + Sync + 'static {
     ///
     /// Errors: `ENOENT`, `EIO`.
     async fn lookup(&self, name: &Name) -> Result<Arc<dyn Vnode>>;
+
+    /// [`Vnode::lookup`] without a future, under the rules of
+    /// [`Vnode::getattr_now`]: path walks try it for every component first.
+    ///
+    /// Errors: as [`Vnode::lookup`].
+    fn lookup_now(&self, name: &Name) -> Option<Result<Arc<dyn Vnode>>> {
+        let _ = name;
+        None
+    }
 
     /// This directory's parent (`..`); the root of the file system returns itself.
     /// A directory removed while still in use returns its former parent, as Linux
@@ -236,5 +257,28 @@ pub trait Vnode: Any + Send + Sync + 'static {
     /// Errors: `EIO`.
     async fn fsync(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+/// `vnode`'s attributes: [`Vnode::getattr_now`] when it answers, else
+/// [`Vnode::getattr`]. What every caller in this crate uses, so a backend that
+/// answers from memory costs no boxed future.
+///
+/// Errors: as [`Vnode::getattr`].
+pub async fn attributes<V: Vnode + ?Sized>(vnode: &V) -> Result<Attr> {
+    match vnode.getattr_now() {
+        Some(answer) => answer,
+        None => vnode.getattr().await,
+    }
+}
+
+/// `name` in directory `dir`: [`Vnode::lookup_now`] when it answers, else
+/// [`Vnode::lookup`].
+///
+/// Errors: as [`Vnode::lookup`].
+pub async fn lookup<V: Vnode + ?Sized>(dir: &V, name: &Name) -> Result<Arc<dyn Vnode>> {
+    match dir.lookup_now(name) {
+        Some(answer) => answer,
+        None => dir.lookup(name).await,
     }
 }

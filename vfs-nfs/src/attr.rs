@@ -13,6 +13,7 @@ use nfs3_types::nfs3::{
     set_mtime, set_size3, set_uid3, specdata3, wcc_attr, wcc_data, Nfs3Option,
 };
 use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vfs_core::{Attr, Errno, FileType, NewNode, Result, SetAttr, SetTime, Timespec};
 
@@ -248,23 +249,23 @@ pub struct AttrCache {
     /// attributes saying otherwise are a broken server's (or a handle it reused)
     /// and are not stored.
     identity: (ftype3, u64),
-    /// Names the node in log lines ("file #INO on HOST:EXPORT").
-    label: String,
+    /// `host:export`, to name the node in log lines ("file #INO on HOST:EXPORT").
+    server: Arc<str>,
 }
 
 impl AttrCache {
     /// An empty cache trusting attributes between `min` and `max`, for the node
-    /// whose first attributes are `first`, named `label` in log lines.
+    /// whose first attributes are `first`, on `server`.
     pub fn new(
         min: Duration,
         max: Duration,
         blksize: u32,
         first: &fattr3,
-        label: String,
+        server: Arc<str>,
     ) -> AttrCache {
         AttrCache {
             identity: (first.type_, first.fileid),
-            label,
+            server,
             state: Mutex::new(CacheState {
                 attr: None,
                 key: None,
@@ -277,6 +278,12 @@ impl AttrCache {
             max: max.max(min),
             blksize,
         }
+    }
+
+    /// True while the cached attributes are fresh.
+    pub fn is_fresh(&self) -> bool {
+        let state = self.state.lock();
+        state.attr.is_some() && state.fetched.elapsed() < state.timeout
     }
 
     /// The cached attributes while they are fresh.
@@ -299,7 +306,12 @@ impl AttrCache {
     /// about the node can be trusted then, so it counts as a change.
     pub fn store(&self, fattr: &fattr3, seq: u64) -> Stored {
         if let Err(why) = self.check(fattr) {
-            eprintln!("vfs-nfs: dropped the attributes of {}: {why}", self.label);
+            let (kind, ino) = self.identity;
+            eprintln!(
+                "vfs-nfs: dropped the attributes of {} on {}: {why}",
+                crate::node::kind_and_ino(file_type_of(kind), ino),
+                self.server
+            );
             self.expire();
             return Stored {
                 changed: true,

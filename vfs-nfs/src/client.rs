@@ -25,6 +25,7 @@ use nfs3_types::nfs3::{
 };
 use nfs3_types::xdr_codec::{Pack, Unpack};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vfs_core::{Error, Result};
 
@@ -50,8 +51,8 @@ const JUKEBOX_MAX: Duration = Duration::from_secs(5);
 /// The NFS program of one server, shared by every node of a mount.
 pub struct NfsClient {
     rpc: RpcClient,
-    /// `host:export`, for messages.
-    server: String,
+    /// `host:export`, for messages (shared by every node's attribute cache).
+    server: Arc<str>,
     /// On a soft mount, how many times a call is sent again after its connection
     /// broke (a hard mount has no limit).
     retries: u32,
@@ -80,7 +81,7 @@ impl NfsClient {
         let max_pause = rpc.connect_timeout().max(FIRST_PAUSE);
         NfsClient {
             rpc,
-            server,
+            server: server.into(),
             retries,
             soft,
             max_pause,
@@ -93,6 +94,11 @@ impl NfsClient {
     /// `host:export`, for messages.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// [`NfsClient::server`], to keep.
+    pub fn shared_server(&self) -> Arc<str> {
+        self.server.clone()
     }
 
     /// Calls `procedure` with `args`; transport failures become errors naming the

@@ -10,9 +10,11 @@
 //! Linux's dentry revalidation. Only positive entries are kept; the `generation`
 //! counts every change so a buffered listing can tell it is out of date.
 
+use crate::node::NfsNode;
+use foldhash::HashMap;
 use nfs3_types::nfs3::{fattr3, nfs_fh3};
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 use vfs_core::Name;
 
 /// Most entries kept per directory: a huge directory is listed through, not cached.
@@ -31,6 +33,17 @@ pub struct Child {
     pub fattr: fattr3,
     /// The sequence number of the call they came from.
     pub seq: u64,
+    /// The node made for it, while it lives: a walk through a known name then
+    /// takes it as it is, without copying the handle to find it by.
+    pub node: Weak<NfsNode>,
+}
+
+/// A name found in the cache.
+pub enum Found {
+    /// Its node, alive.
+    Live(Arc<NfsNode>),
+    /// Only what was cached: a node is to be made from it.
+    Cached(Child),
 }
 
 #[derive(Default)]
@@ -62,13 +75,15 @@ impl LookupCache {
 
     /// The cached child `name`, for a lookup: counts as a hit (see
     /// [`LookupCache::miss`]).
-    pub fn find(&self, name: &Name) -> Option<Child> {
+    pub fn find(&self, name: &Name) -> Option<Found> {
         let mut entries = self.entries.lock();
-        let child = entries.children.get(name).cloned();
-        if child.is_some() {
-            entries.hits = entries.hits.saturating_add(1);
-        }
-        child
+        let child = entries.children.get(name)?;
+        let found = match child.node.upgrade() {
+            Some(node) => Found::Live(node),
+            None => Found::Cached(child.clone()),
+        };
+        entries.hits = entries.hits.saturating_add(1);
+        Some(found)
     }
 
     /// Caches `name` -> `child` without counting a change (a LOOKUP or listing
@@ -78,6 +93,14 @@ impl LookupCache {
         if entries.children.len() < MAX_ENTRIES || entries.children.contains_key(name) {
             entries.children.insert(name.clone(), child);
         }
+    }
+
+    /// Makes room for `additional` more names at once (a listing about to learn
+    /// them), within the cache's bound.
+    pub fn reserve(&self, additional: usize) {
+        let mut entries = self.entries.lock();
+        let room = MAX_ENTRIES.saturating_sub(entries.children.len());
+        entries.children.reserve(additional.min(room));
     }
 
     /// This mount added or replaced `name`.

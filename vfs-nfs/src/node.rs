@@ -85,12 +85,13 @@ impl NfsNode {
         } else {
             (times.reg_min, times.reg_max)
         };
-        let label = format!(
-            "{} on {}",
-            kind_and_ino(file_type, fattr.fileid),
-            state.server()
+        let attrs = AttrCache::new(
+            min,
+            max,
+            state.limits.wsize,
+            fattr,
+            state.client.shared_server(),
         );
-        let attrs = AttrCache::new(min, max, state.limits.wsize, fattr, label);
         attrs.store(fattr, seq);
         Arc::new_cyclic(|me| NfsNode {
             me: me.clone(),
@@ -143,6 +144,16 @@ impl NfsNode {
     /// such a lookup too, with "would have caused loop").
     pub fn adopt(&self, child: &Arc<NfsNode>) -> Result<()> {
         if child.file_type != FileType::Directory {
+            return Ok(());
+        }
+        // Found where it was found before (every walk through it): nothing moved,
+        // so no loop can have formed.
+        let same = child
+            .parent
+            .lock()
+            .as_ref()
+            .is_some_and(|parent| std::ptr::eq(Arc::as_ptr(parent), self));
+        if same {
             return Ok(());
         }
         let me = self.arc()?;
@@ -265,7 +276,7 @@ impl NfsNode {
 }
 
 /// "directory #INO", for messages.
-fn kind_and_ino(file_type: FileType, ino: u64) -> String {
+pub(crate) fn kind_and_ino(file_type: FileType, ino: u64) -> String {
     let kind = match file_type {
         FileType::Directory => "directory",
         FileType::Regular => "file",
@@ -319,6 +330,13 @@ impl Vnode for NfsNode {
         self.attributes().await
     }
 
+    fn getattr_now(&self) -> Option<Result<Attr>> {
+        if !self.writes_idle() {
+            return None;
+        }
+        self.cached_attributes().map(Ok)
+    }
+
     async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
         // A background write landing later would undo a truncation or set times.
         self.drain_writes().await;
@@ -334,6 +352,14 @@ impl Vnode for NfsNode {
             .lookup_child(name)
             .await
             .map_err(removed_dir_is_enoent)?)
+    }
+
+    fn lookup_now(&self, name: &Name) -> Option<Result<Arc<dyn Vnode>>> {
+        let answer = self.cached_child(name)?;
+        Some(match answer {
+            Ok(node) => Ok(node),
+            Err(e) => Err(removed_dir_is_enoent(e)),
+        })
     }
 
     /// The remembered parent (see [`NfsNode::adopt`]), never the server's

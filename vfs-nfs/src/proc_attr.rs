@@ -15,13 +15,21 @@ impl NfsNode {
     ///
     /// Errors: `ESTALE` (gone on the server), `EIO`.
     pub async fn attributes(&self) -> Result<Attr> {
+        match self.cached_attributes() {
+            Some(attr) => Ok(attr),
+            None => self.fetch_attributes().await,
+        }
+    }
+
+    /// What [`NfsNode::attributes`] answers without a call, if anything.
+    pub fn cached_attributes(&self) -> Option<Attr> {
         // The mark is taken even when the cache answers: it belongs to the one
         // operation the LOOKUP or CREATE was made for.
         let just_fetched = self.just_fetched();
-        match self.attrs.fresh().or(just_fetched) {
-            Some(attr) => Ok(self.adjusted(attr)),
-            None => self.fetch_attributes().await,
-        }
+        self.attrs
+            .fresh()
+            .or(just_fetched)
+            .map(|attr| self.adjusted(attr))
     }
 
     /// The attributes from the server (GETATTR), refreshing the cache.

@@ -8,7 +8,7 @@
 
 use crate::attr::{check_fattr, new_node_sattr, specdata_of};
 use crate::error::{check_handle, rejected};
-use crate::lookup_cache::Child;
+use crate::lookup_cache::{Child, Found};
 use crate::node::{as_nfs_node, NfsNode};
 use crate::proc_attr::fattr_of;
 use nfs3_types::nfs3::{
@@ -47,22 +47,36 @@ impl NfsNode {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ESTALE`, `EIO`.
     pub async fn lookup_child(&self, name: &Name) -> Result<Arc<NfsNode>> {
-        let dir = self.dir_state()?;
-        if self.state.is_hidden(&self.fh, name) {
-            return Err(Errno::ENOENT.with(format!("'{name}' was unlinked while open")));
+        if let Some(answer) = self.cached_child(name) {
+            return answer;
         }
-        if self.attrs.fresh().is_some() {
-            if let Some(child) = dir.lookup.find(name) {
-                return self.materialize(child);
-            }
-            // Boxed: a listing entry without attributes is typed by a lookup.
-            if dir.lookup.miss() && Box::pin(self.prime_by_listing()).await? {
-                if let Some(child) = dir.lookup.find(name) {
-                    return self.materialize(child);
-                }
+        let dir = self.dir_state()?;
+        // Boxed: a listing entry without attributes is typed by a lookup.
+        if self.attrs.is_fresh() && dir.lookup.miss() && Box::pin(self.prime_by_listing()).await? {
+            if let Some(found) = dir.lookup.find(name) {
+                return self.materialize(found);
             }
         }
         self.lookup_rpc(name).await
+    }
+
+    /// What [`NfsNode::lookup_child`] answers without a call: `None` when it
+    /// would have to ask the server.
+    pub fn cached_child(&self, name: &Name) -> Option<Result<Arc<NfsNode>>> {
+        let dir = match self.dir_state() {
+            Ok(dir) => dir,
+            Err(e) => return Some(Err(e)),
+        };
+        if self.state.is_hidden(&self.fh, name) {
+            return Some(Err(
+                Errno::ENOENT.with(format!("'{name}' was unlinked while open"))
+            ));
+        }
+        if !self.attrs.is_fresh() {
+            return None;
+        }
+        let found = dir.lookup.find(name)?;
+        Some(self.materialize(found))
     }
 
     /// Fails with `EEXIST` when the lookup cache knows `name` (the directory
@@ -75,7 +89,7 @@ impl NfsNode {
         if dir.lookup.get(name).is_none() {
             return Ok(());
         }
-        if self.attrs.fresh().is_none() {
+        if !self.attrs.is_fresh() {
             self.fetch_attributes().await?;
         }
         if dir.lookup.get(name).is_some() {
@@ -85,10 +99,16 @@ impl NfsNode {
     }
 
     /// The node of a cached child (checked when it was cached), adopted.
-    fn materialize(&self, child: Child) -> Result<Arc<NfsNode>> {
-        let node = self
-            .state
-            .node_from_cache(child.fh, &child.fattr, child.seq);
+    fn materialize(&self, found: Found) -> Result<Arc<NfsNode>> {
+        let node = match found {
+            Found::Live(node) => {
+                self.state.keep(&node);
+                node
+            }
+            Found::Cached(child) => self
+                .state
+                .node_from_cache(child.fh, &child.fattr, child.seq),
+        };
         self.adopt(&node)?;
         Ok(node)
     }
@@ -142,7 +162,7 @@ impl NfsNode {
                 let node = self.state.node(ok.object.clone(), &fattr, seq);
                 self.adopt(&node)?;
                 if let Some(dir) = &self.dir {
-                    dir.lookup.learn(name, child(&ok.object, &fattr, seq));
+                    dir.lookup.learn(name, child(&node, &fattr, seq));
                 }
                 node.attrs.mark_just_fetched(seq);
                 Ok(node)
@@ -188,7 +208,7 @@ impl NfsNode {
         let node = self.state.node(fh.clone(), &fattr, seq);
         self.adopt(&node)?;
         if let Some(dir) = &self.dir {
-            dir.lookup.added(name, child(&fh, &fattr, seq));
+            dir.lookup.added(name, child(&node, &fattr, seq));
         }
         // The `open` that usually follows a create need not ask again.
         node.attrs.mark_just_fetched(seq);
@@ -467,7 +487,7 @@ impl NfsNode {
                 target.absorb_post_op(&ok.file_attributes, seq);
                 self.absorb_dir_wcc(&ok.linkdir_wcc, seq);
                 if let (Some(dir), Nfs3Option::Some(fattr)) = (&self.dir, &ok.file_attributes) {
-                    dir.lookup.added(name, child(&target.fh, fattr, seq));
+                    dir.lookup.added(name, child(target, fattr, seq));
                 } else if let Some(dir) = &self.dir {
                     dir.lookup.removed(name);
                 }
@@ -765,11 +785,12 @@ impl NfsNode {
     }
 }
 
-/// A lookup cache entry for `fh` with `fattr` from the call numbered `seq`.
-pub fn child(fh: &nfs_fh3, fattr: &fattr3, seq: u64) -> Child {
+/// A lookup cache entry for `node` with `fattr` from the call numbered `seq`.
+pub fn child(node: &NfsNode, fattr: &fattr3, seq: u64) -> Child {
     Child {
-        fh: fh.clone(),
+        fh: node.fh.clone(),
         fattr: fattr.clone(),
         seq,
+        node: node.me.clone(),
     }
 }

@@ -138,16 +138,18 @@ struct PageCheck {
     from: u64,
     dots: [bool; 2],
     others: bool,
-    cookies: std::collections::HashSet<u64>,
+    cookies: foldhash::HashSet<u64>,
 }
 
 impl PageCheck {
-    fn new(from: u64) -> PageCheck {
+    fn new(from: u64, entries: usize) -> PageCheck {
+        let mut cookies = foldhash::HashSet::default();
+        cookies.reserve(entries);
         PageCheck {
             from,
             dots: [false; 2],
             others: false,
-            cookies: std::collections::HashSet::new(),
+            cookies,
         }
     }
 
@@ -280,7 +282,7 @@ impl NfsNode {
         let fetched = self.fetch_plus(0, cookieverf3::default()).await;
         self.dir_state()?.listing.lock().verf = kept;
         match fetched? {
-            Some(_) => Ok(self.attrs.fresh().is_some()),
+            Some(_) => Ok(self.attrs.is_fresh()),
             None => {
                 self.state.readdirplus.store(false, Ordering::Relaxed);
                 Ok(false)
@@ -420,7 +422,9 @@ impl NfsNode {
         let count = ok.reply.entries.0.len();
         let mut entries = Vec::with_capacity(count);
         let mut last_cookie = None;
-        let mut page = PageCheck::new(cookie);
+        let mut page = PageCheck::new(cookie, count);
+        self.state.reserve_nodes(count);
+        dir.lookup.reserve(count);
         for entry in ok.reply.entries.0 {
             last_cookie = Some(entry.cookie);
             let Some(name) = self.listed_name(&mut page, entry.name.as_ref(), entry.cookie)? else {
@@ -436,9 +440,9 @@ impl NfsNode {
                 (Nfs3Option::Some(fh), Nfs3Option::Some(fattr)) => {
                     // The node is made (or refreshed) now and kept alive a while, so
                     // the `stat` that usually follows a listing costs no GETATTR.
-                    let node = self.state.node(fh.clone(), &fattr, seq);
+                    let node = self.state.node(fh, &fattr, seq);
                     self.adopt(&node)?;
-                    dir.lookup.learn(&name, child(&fh, &fattr, seq));
+                    dir.lookup.learn(&name, child(&node, &fattr, seq));
                     DirEntry {
                         ino: fattr.fileid,
                         file_type: file_type_of(fattr.type_),
@@ -503,7 +507,7 @@ impl NfsNode {
         let count = ok.reply.entries.0.len();
         let mut named = Vec::new();
         let mut last_cookie = None;
-        let mut page = PageCheck::new(cookie);
+        let mut page = PageCheck::new(cookie, count);
         for entry in ok.reply.entries.0 {
             last_cookie = Some(entry.cookie);
             if let Some(name) = self.listed_name(&mut page, entry.name.as_ref(), entry.cookie)? {
@@ -530,7 +534,7 @@ mod tests {
     use super::*;
 
     fn page(from: u64, entries: &[(&str, u64)]) -> std::result::Result<(), String> {
-        let mut check = PageCheck::new(from);
+        let mut check = PageCheck::new(from, 0);
         entries
             .iter()
             .try_for_each(|(name, cookie)| check.entry(name.as_bytes(), *cookie))

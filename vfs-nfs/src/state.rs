@@ -10,10 +10,11 @@
 use crate::client::NfsClient;
 use crate::node::NfsNode;
 use crate::url::NfsUrl;
+use foldhash::HashMap;
 use nfs3_types::nfs3::{fattr3, nfs_fh3};
 use nfs3_types::rpc::opaque_auth;
 use parking_lot::Mutex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -112,7 +113,7 @@ impl MountState {
             readers: std::sync::atomic::AtomicUsize::new(0),
             seq: AtomicU64::new(1),
             counter: AtomicU64::new(seed),
-            nodes: Mutex::new(HashMap::new()),
+            nodes: Mutex::new(HashMap::default()),
             swept: std::sync::atomic::AtomicUsize::new(0),
             keep: Mutex::new((0, Vec::new())),
         }
@@ -194,6 +195,13 @@ impl MountState {
                 node
             }
         }
+    }
+
+    /// Makes room for `additional` more nodes at once (a listing about to make
+    /// them), rather than growing the table, and hashing every handle again, as
+    /// they come.
+    pub fn reserve_nodes(&self, additional: usize) {
+        self.nodes.lock().reserve(additional);
     }
 
     /// The live node of handle `fh`, if any.

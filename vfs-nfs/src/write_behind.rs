@@ -80,11 +80,12 @@ impl Default for WriteBehind {
 
 impl WriteBehind {
     /// True when no WRITE is in flight or held and no failure waits to be
-    /// reported.
+    /// reported. (The held write is looked at first: it is registered as in
+    /// flight before it stops being held, so it cannot slip between the looks.)
     pub fn is_idle(&self) -> bool {
-        self.in_flight.lock().is_empty()
+        self.held.lock().is_none()
+            && self.in_flight.lock().is_empty()
             && self.error.lock().is_none()
-            && self.held.lock().is_none()
     }
 
     /// Remembers a failure for the next write, `fsync` or close to report.
@@ -308,11 +309,22 @@ impl NfsNode {
         }));
     }
 
+    /// True when [`NfsNode::drain_writes`] has nothing to do: no write of this
+    /// mount is held or in flight, and the attributes are not in doubt.
+    pub fn writes_idle(&self) -> bool {
+        self.data.as_ref().is_none_or(|kept| {
+            kept.behind.is_idle() && !kept.behind.attrs_unsure.load(Ordering::Acquire)
+        })
+    }
+
     /// Waits for this file's WRITEs in flight (none for other nodes), so what
     /// follows sees their effect on the server, and drops attributes that
     /// background WRITEs' replies may have left out of order. A failure stays for
     /// the next write, `fsync` or close to report.
     pub async fn drain_writes(&self) {
+        if self.writes_idle() {
+            return;
+        }
         if let Some(kept) = &self.data {
             if let Ok(node) = self.arc() {
                 if let Err(error) = node.send_held().await {

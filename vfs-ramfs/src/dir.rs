@@ -19,7 +19,8 @@ struct Slot {
 /// strictly after a cookie returns no entry twice and no removed entry, however the
 /// directory changed in between.
 pub(crate) struct Directory {
-    by_name: HashMap<Name, u64>,
+    /// Each name's sequence number, and its node too so a lookup is one search.
+    by_name: HashMap<Name, (u64, Arc<RamNode>)>,
     by_seq: BTreeMap<u64, Slot>,
     last_seq: u64,
     /// Weak, because the parent owns this directory through its entry; the root
@@ -51,8 +52,7 @@ impl Directory {
 
     /// The node `name` refers to.
     pub(crate) fn get(&self, name: &Name) -> Option<&Arc<RamNode>> {
-        let seq = self.by_name.get(name)?;
-        self.by_seq.get(seq).map(|slot| &slot.node)
+        self.by_name.get(name).map(|(_, node)| node)
     }
 
     /// Makes `name` refer to `node` as a new entry at the end of the listing; returns
@@ -60,15 +60,17 @@ impl Directory {
     pub(crate) fn insert(&mut self, name: Name, node: Arc<RamNode>) -> Option<Arc<RamNode>> {
         let replaced = self.remove(&name);
         self.last_seq += 1;
-        self.by_name.insert(name.clone(), self.last_seq);
+        self.by_name
+            .insert(name.clone(), (self.last_seq, node.clone()));
         self.by_seq.insert(self.last_seq, Slot { name, node });
         replaced
     }
 
     /// Removes `name`; returns the node it referred to.
     pub(crate) fn remove(&mut self, name: &Name) -> Option<Arc<RamNode>> {
-        let seq = self.by_name.remove(name)?;
-        self.by_seq.remove(&seq).map(|slot| slot.node)
+        let (seq, node) = self.by_name.remove(name)?;
+        self.by_seq.remove(&seq);
+        Some(node)
     }
 
     /// True when there are no entries.

@@ -91,11 +91,6 @@ impl RamNode {
         Ok(())
     }
 
-    /// The node `name` of this directory.
-    fn child(&self, name: &Name) -> Result<Option<Arc<RamNode>>> {
-        Ok(self.state.read().body.dir()?.get(name).cloned())
-    }
-
     /// True when `ancestor` is this directory or one above it.
     fn is_within(self: &Arc<Self>, ancestor: &Arc<RamNode>) -> bool {
         let mut current = self.clone();

@@ -28,6 +28,19 @@ enum Fresh<'a> {
 }
 
 impl RamNode {
+    /// The node `name` of this directory.
+    pub(crate) fn child(&self, name: &Name) -> Result<Option<Arc<RamNode>>> {
+        Ok(self.state.read().body.dir()?.get(name).cloned())
+    }
+
+    /// What `lookup` answers, at once.
+    fn found(&self, name: &Name) -> Result<Arc<dyn Vnode>> {
+        match self.child(name)? {
+            Some(node) => Ok(node),
+            None => Err(Errno::ENOENT.into()),
+        }
+    }
+
     /// Adds a new node `name` to this directory; an existing name fails with
     /// `EEXIST`.
     fn add_entry(&self, name: &Name, attrs: &NewNode, fresh: Fresh<'_>) -> Result<Arc<dyn Vnode>> {
@@ -100,16 +113,20 @@ impl Vnode for RamNode {
         Ok(self.attr())
     }
 
+    fn getattr_now(&self) -> Option<Result<Attr>> {
+        Some(Ok(self.attr()))
+    }
+
     async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
         self.set_attributes(changes)
     }
 
     async fn lookup(&self, name: &Name) -> Result<Arc<dyn Vnode>> {
-        let state = self.state.read();
-        match state.body.dir()?.get(name) {
-            Some(node) => Ok(node.clone()),
-            None => Err(Errno::ENOENT.into()),
-        }
+        self.found(name)
+    }
+
+    fn lookup_now(&self, name: &Name) -> Option<Result<Arc<dyn Vnode>>> {
+        Some(self.found(name))
     }
 
     async fn parent(&self) -> Result<Arc<dyn Vnode>> {
