@@ -4,8 +4,8 @@ use crate::capability::Capabilities;
 use crate::errno::{Errno, Result};
 use crate::filesystem::Filesystem;
 use crate::vnode::Vnode;
+use foldhash::HashMap;
 use parking_lot::RwLock;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -141,7 +141,7 @@ impl MountTable {
         MountTable {
             inner: RwLock::new(TableInner {
                 root,
-                covering: HashMap::new(),
+                covering: HashMap::default(),
                 next_id: 1,
             }),
         }

@@ -16,7 +16,7 @@ use nfs3_types::rpc::opaque_auth;
 use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use vfs_core::{Capabilities, Name};
 
@@ -81,8 +81,10 @@ pub struct MountState {
     counter: AtomicU64,
     nodes: Mutex<HashMap<Vec<u8>, Weak<NfsNode>>>,
     /// Table size after the last sweep.
-    swept: std::sync::atomic::AtomicUsize,
-    keep: Mutex<(usize, Vec<Option<Arc<NfsNode>>>)>,
+    swept: AtomicUsize,
+    keep: Mutex<Vec<Option<Arc<NfsNode>>>>,
+    /// Nodes added to `keep` so far (changed under its lock, read without it).
+    kept_count: AtomicUsize,
 }
 
 impl MountState {
@@ -114,8 +116,9 @@ impl MountState {
             seq: AtomicU64::new(1),
             counter: AtomicU64::new(seed),
             nodes: Mutex::new(HashMap::default()),
-            swept: std::sync::atomic::AtomicUsize::new(0),
-            keep: Mutex::new((0, Vec::new())),
+            swept: AtomicUsize::new(0),
+            keep: Mutex::new(Vec::new()),
+            kept_count: AtomicUsize::new(0),
         }
     }
 
@@ -236,26 +239,34 @@ impl MountState {
     /// primed (a stat loop over a 2,000-entry directory evicted the last-listed
     /// third before reaching them, so each cost a GETATTR).
     pub fn keep(&self, node: &Arc<NfsNode>) {
-        let mut keep = self.keep.lock();
-        let (next, ring) = &mut *keep;
-        let ticket = node.kept.load(Ordering::Relaxed);
-        if ticket != 0 && next.wrapping_add(1).wrapping_sub(ticket) <= KEEP_ALIVE / 2 {
+        // The common case, a node used again soon, is decided without the lock.
+        let in_newer_half = |next: usize| {
+            let ticket = node.kept.load(Ordering::Relaxed);
+            ticket != 0 && next.wrapping_add(1).wrapping_sub(ticket) <= KEEP_ALIVE / 2
+        };
+        if in_newer_half(self.kept_count.load(Ordering::Relaxed)) {
+            return;
+        }
+        let mut ring = self.keep.lock();
+        let next = self.kept_count.load(Ordering::Relaxed);
+        if in_newer_half(next) {
             return;
         }
         if ring.len() < KEEP_ALIVE {
             ring.push(Some(node.clone()));
         } else {
-            ring[*next % KEEP_ALIVE] = Some(node.clone());
+            ring[next % KEEP_ALIVE] = Some(node.clone());
         }
-        *next = next.wrapping_add(1);
+        let next = next.wrapping_add(1);
+        self.kept_count.store(next, Ordering::Relaxed);
         // The ticket is the position plus one, so zero means "never kept".
-        node.kept.store(*next, Ordering::Relaxed);
+        node.kept.store(next, Ordering::Relaxed);
     }
 
     /// Lets go of the recently used nodes (at unmount: they hold this state, so
     /// keeping them would keep the mount alive forever).
     pub fn release_kept(&self) {
-        let ring = std::mem::take(&mut self.keep.lock().1);
+        let ring = std::mem::take(&mut *self.keep.lock());
         drop(ring);
     }
 

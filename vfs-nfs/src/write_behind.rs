@@ -313,7 +313,10 @@ impl NfsNode {
     /// mount is held or in flight, and the attributes are not in doubt.
     pub fn writes_idle(&self) -> bool {
         self.data.as_ref().is_none_or(|kept| {
-            kept.behind.is_idle() && !kept.behind.attrs_unsure.load(Ordering::Acquire)
+            // Never written through this mount (the count is taken before a
+            // write returns): nothing can be held, in flight or in doubt.
+            kept.changes() == 0
+                || (kept.behind.is_idle() && !kept.behind.attrs_unsure.load(Ordering::Acquire))
         })
     }
 

@@ -1,7 +1,7 @@
 //! The entries of a directory, listed in insertion order with resumable cookies.
 
 use crate::node::RamNode;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 use vfs_core::{DirEntry, DirPage, Name, Vnode};
 
@@ -20,7 +20,7 @@ struct Slot {
 /// directory changed in between.
 pub(crate) struct Directory {
     /// Each name's sequence number, and its node too so a lookup is one search.
-    by_name: HashMap<Name, (u64, Arc<RamNode>)>,
+    by_name: foldhash::HashMap<Name, (u64, Arc<RamNode>)>,
     by_seq: BTreeMap<u64, Slot>,
     last_seq: u64,
     /// Weak, because the parent owns this directory through its entry; the root
@@ -33,7 +33,7 @@ impl Directory {
     /// An empty directory below `parent`.
     pub(crate) fn new(parent: Weak<RamNode>) -> Directory {
         Directory {
-            by_name: HashMap::new(),
+            by_name: foldhash::HashMap::default(),
             by_seq: BTreeMap::new(),
             last_seq: 0,
             parent,
