@@ -303,12 +303,7 @@ impl fuser::Filesystem for VfsFuse {
     }
 
     fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        match self.do_lookup(req, parent, name) {
-            Ok(location) => {
-                let _ = self.reply_entry_or_error(&location, reply);
-            }
-            Err(e) => reply.error(self.fail("lookup", shown(name), &e)),
-        }
+        self.reply_entry(self.do_lookup(req, parent, name), reply, "lookup", name);
     }
 
     fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
@@ -393,12 +388,7 @@ impl fuser::Filesystem for VfsFuse {
             )?;
             self.resolve_entry(req, &dir, name)
         })();
-        match made {
-            Ok(location) => {
-                let _ = self.reply_entry_or_error(&location, reply);
-            }
-            Err(e) => reply.error(self.fail("mknod", shown(name), &e)),
-        }
+        self.reply_entry(made, reply, "mknod", name);
     }
 
     fn mkdir(
@@ -419,12 +409,7 @@ impl fuser::Filesystem for VfsFuse {
             )?;
             self.resolve_entry(req, &dir, name)
         })();
-        match made {
-            Ok(location) => {
-                let _ = self.reply_entry_or_error(&location, reply);
-            }
-            Err(e) => reply.error(self.fail("mkdir", shown(name), &e)),
-        }
+        self.reply_entry(made, reply, "mkdir", name);
     }
 
     fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
@@ -467,12 +452,7 @@ impl fuser::Filesystem for VfsFuse {
             ))?;
             self.resolve_entry(req, &dir, link_name)
         })();
-        match made {
-            Ok(location) => {
-                let _ = self.reply_entry_or_error(&location, reply);
-            }
-            Err(e) => reply.error(self.fail("symlink", shown(link_name), &e)),
-        }
+        self.reply_entry(made, reply, "symlink", link_name);
     }
 
     fn rename(
@@ -534,12 +514,7 @@ impl fuser::Filesystem for VfsFuse {
             )?;
             Ok(target)
         })();
-        match made {
-            Ok(location) => {
-                let _ = self.reply_entry_or_error(&location, reply);
-            }
-            Err(e) => reply.error(self.fail("link", shown(newname), &e)),
-        }
+        self.reply_entry(made, reply, "link", newname);
     }
 
     fn open(&self, req: &Request, ino: INodeNo, flags: FuseOpenFlags, reply: ReplyOpen) {
@@ -820,6 +795,18 @@ impl VfsFuse {
             FopenFlags::FOPEN_KEEP_CACHE
         } else {
             FopenFlags::empty()
+        }
+    }
+
+    /// Answers a call that names an entry (a lookup, or a call that made it):
+    /// with the entry, or with the error that stopped it, logged as `op` on
+    /// `name`.
+    fn reply_entry(&self, found: Result<Location>, reply: ReplyEntry, op: &str, name: &OsStr) {
+        match found {
+            Ok(location) => {
+                let _ = self.reply_entry_or_error(&location, reply);
+            }
+            Err(e) => reply.error(self.fail(op, shown(name), &e)),
         }
     }
 
