@@ -723,6 +723,10 @@ async fn send_large(
 /// message type, reply status, verifier flavor and length, accept status.
 const ACCEPTED_HEADER: usize = 20;
 
+/// The longest record start (xid, accepted header, result head) a reply whose
+/// data goes straight to its caller may have; READ's is 128 bytes.
+const DIRECT_HEAD_MAX: usize = 256;
+
 /// Reads reply records and hands each to the caller waiting for its xid.
 async fn read_records(
     reader: tokio::net::tcp::OwnedReadHalf,
@@ -798,13 +802,16 @@ async fn read_reply(
     waiting: &Mutex<Waiting>,
 ) -> Result<Option<(u32, Buffer, usize)>, ReadStop> {
     let (length, last) = read_fragment_header(reader).await?;
-    let mut record = Buffer::with_len(length);
+    // The record's start, read before knowing whether its data goes to a caller's
+    // buffer: a record buffer of the full length would be taken (and zeroed) for
+    // nothing on every direct READ.
+    let mut start = [0u8; DIRECT_HEAD_MAX];
     let mut filled = 0;
     let mut direct = None;
     if last && length >= 4 {
-        read_exact(reader, &mut record[..4]).await?;
+        read_exact(reader, &mut start[..4]).await?;
         filled = 4;
-        let xid = u32::from_be_bytes([record[0], record[1], record[2], record[3]]);
+        let xid = u32::from_be_bytes([start[0], start[1], start[2], start[3]]);
         let room = waiting.lock().by_xid.get(&xid).and_then(|w| {
             let (head, capacity) = w.direct.as_ref()?;
             Some((*head, capacity.load(Ordering::Acquire)))
@@ -812,15 +819,16 @@ async fn read_reply(
         direct = room.map(|(head, capacity)| (xid, 4 + ACCEPTED_HEADER + head, capacity));
     }
     if let Some((xid, head_end, capacity)) = direct {
-        if capacity > 0 && length >= head_end {
-            read_exact(reader, &mut record[4..head_end]).await?;
+        if capacity > 0 && length >= head_end && head_end <= DIRECT_HEAD_MAX {
+            read_exact(reader, &mut start[4..head_end]).await?;
             filled = head_end;
-            if let Some(data_len) = direct_data_len(&record[..head_end], length, capacity) {
-                record.resize(head_end);
-                return Ok(Some((xid, record, data_len)));
+            if let Some(data_len) = direct_data_len(&start[..head_end], length, capacity) {
+                return Ok(Some((xid, Buffer::copy_of(&start[..head_end]), data_len)));
             }
         }
     }
+    let mut record = Buffer::with_len(length);
+    record[..filled].copy_from_slice(&start[..filled]);
     read_exact(reader, &mut record[filled..]).await?;
     if !last {
         // Later fragments joined on (servers rarely split a reply).
