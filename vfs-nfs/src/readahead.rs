@@ -34,12 +34,13 @@ use vfs_core::{Errno, Result};
 pub const AHEAD: usize = 4 << 20;
 
 /// Bytes read ahead by all the sequential readers of one mount together: each of
-/// `n` readers gets `BUDGET / n` (between one `rsize` and [`AHEAD`]). A server
-/// serves the same bytes per second however many wait; READs queued beyond what
-/// keeps it busy only come back while their reader is still busy, so their data
-/// cannot land in its buffer and is copied twice (on ganesha with eight readers,
-/// 1 MiB each streamed about 10% faster than 4 MiB each).
-pub const BUDGET: usize = 8 << 20;
+/// `n` readers gets `BUDGET / n` (at most [`AHEAD`]), and none when that share is
+/// less than one `rsize`: then enough readers keep the server busy with their own
+/// READs. A server serves the same bytes per second however many wait; a READ
+/// sent ahead comes back while its reader is still busy, so its data cannot land
+/// in the reader's buffer and is copied twice, and on a busy machine that second
+/// copy costs more than the wait it saves.
+pub const BUDGET: usize = 4 << 20;
 
 /// A READ sent ahead, waited for or done.
 enum Piece {
@@ -123,6 +124,12 @@ impl Readahead {
         }
         let kept = node.kept()?;
         self.count(&mut window, true);
+        if window.chunks.is_empty() && share(node).is_none() {
+            // Too many readers for any to read ahead: straight into `buf`.
+            let n = node.read(offset, buf).await?;
+            window.reset(offset + n as u64);
+            return Ok(n);
+        }
         top_up(&mut window, node, buf.len()).await;
         let mut done = 0;
         let mut at_eof = false;
@@ -217,6 +224,15 @@ impl Drop for Readahead {
     }
 }
 
+/// This reader's share of [`BUDGET`] (at most [`AHEAD`]); `None` when it is less
+/// than one `rsize`.
+fn share(node: &NfsNode) -> Option<usize> {
+    let rsize = node.state.limits.rsize.max(1) as usize;
+    let readers = node.state.readers.load(Ordering::Relaxed).max(1);
+    let share = BUDGET / readers;
+    (share >= rsize).then(|| share.min(AHEAD.max(rsize)))
+}
+
 /// Sends `rsize` READs until the window reaches this reader's share of
 /// [`BUDGET`] past its next request of `want` bytes, but not past the size last
 /// seen.
@@ -226,8 +242,7 @@ async fn top_up(window: &mut Window, node: &Arc<NfsNode>, want: usize) {
         return;
     };
     let Ok(kept) = node.kept() else { return };
-    let readers = node.state.readers.load(Ordering::Relaxed).max(1);
-    let ahead = (BUDGET / readers).clamp(rsize as usize, AHEAD.max(rsize as usize));
+    let ahead = share(node).unwrap_or(0);
     let limit = window.next + (want + ahead) as u64;
     while window.end < limit && window.end < size {
         let offset = window.end;
