@@ -34,7 +34,10 @@ pub struct Child {
     /// The sequence number of the call they came from.
     pub seq: u64,
     /// The node made for it, while it lives: a walk through a known name then
-    /// takes it as it is, without copying the handle to find it by.
+    /// takes it as it is, without copying the handle to find it by. (A node
+    /// that has died keeps its allocation until its entry goes, which bounds
+    /// that memory by the entries of live directories, at most
+    /// [`MAX_ENTRIES`] each.)
     pub node: Weak<NfsNode>,
 }
 

@@ -73,10 +73,10 @@ pub struct MountState {
     pub hidden: Mutex<HashSet<(Vec<u8>, Name)>>,
     /// Open files of the whole mount: while zero, unlink and rename need not look
     /// for an open file to silly-rename.
-    pub open_files: std::sync::atomic::AtomicUsize,
+    pub open_files: AtomicUsize,
     /// Open files reading sequentially now, which share the readahead budget
     /// (see `readahead`).
-    pub readers: std::sync::atomic::AtomicUsize,
+    pub readers: AtomicUsize,
     seq: AtomicU64,
     counter: AtomicU64,
     nodes: Mutex<HashMap<Vec<u8>, Weak<NfsNode>>>,
@@ -111,8 +111,8 @@ impl MountState {
             readdirplus: AtomicBool::new(true),
             no_holes: AtomicBool::new(false),
             hidden: Mutex::new(HashSet::new()),
-            open_files: std::sync::atomic::AtomicUsize::new(0),
-            readers: std::sync::atomic::AtomicUsize::new(0),
+            open_files: AtomicUsize::new(0),
+            readers: AtomicUsize::new(0),
             seq: AtomicU64::new(1),
             counter: AtomicU64::new(seed),
             nodes: Mutex::new(HashMap::default()),
