@@ -315,7 +315,7 @@ impl fuser::Filesystem for VfsFuse {
             Some(open) => block_on(open.handle.getattr()),
             None => self
                 .location(ino)
-                .and_then(|location| block_on(location.vnode().getattr())),
+                .and_then(|location| block_on(vfs_core::attributes(&**location.vnode()))),
         };
         match attr {
             Ok(attr) => reply.attr(&self.options.attr_ttl, &self.attr_of(ino.0, &attr)),
@@ -813,7 +813,7 @@ impl VfsFuse {
     /// Answers with the entry of `location`, or with the error getting its
     /// attributes gave.
     fn reply_entry_or_error(&self, location: &Location, reply: ReplyEntry) -> Result<()> {
-        match block_on(location.vnode().getattr()) {
+        match block_on(vfs_core::attributes(&**location.vnode())) {
             Ok(attr) => {
                 let id = self.inodes.lock().remember(location);
                 reply.entry_with_ttls(

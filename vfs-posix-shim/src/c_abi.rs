@@ -391,7 +391,7 @@ fn stat_of(attr: &Attr, device: u64) -> Result<libc::stat> {
 
 /// `struct stat` of the node at `location`; `st_dev` is its mount's id.
 fn stat_location(location: &Location) -> Result<libc::stat> {
-    let attr = block_on(location.vnode().getattr())?;
+    let attr = block_on(vfs_core::attributes(&**location.vnode()))?;
     stat_of(&attr, location.mount().id())
 }
 

@@ -18,7 +18,7 @@ impl Metadata {
     /// The metadata of the node at `location`.
     pub(super) fn of(location: &Location) -> io::Result<Metadata> {
         Ok(Metadata {
-            attr: block_on(location.vnode().getattr())?,
+            attr: block_on(vfs_core::attributes(&**location.vnode()))?,
             mount_id: location.mount().id(),
         })
     }
