@@ -37,7 +37,7 @@ impl NfsNode {
         ))?;
         let key = (self.fh.data.to_vec(), hidden.clone());
         // Hidden before the rename, so no listing shows it in between.
-        self.state.hidden.lock().insert(key.clone());
+        self.state.hide(&self.fh, &hidden);
         let dir: Arc<dyn vfs_core::Vnode> = me.clone();
         if let Err(e) = self.rename_entry(name, &dir, &hidden).await {
             self.state.hidden.lock().remove(&key);
@@ -110,6 +110,7 @@ impl NfsNode {
                 return Ok(false);
             }
             {
+                // Moved, not new: it was hidden, so `hide` has run.
                 let mut hidden = self.state.hidden.lock();
                 hidden.remove(&(self.fh.data.to_vec(), name.clone()));
                 hidden.insert((root.fh.data.to_vec(), name.clone()));

@@ -69,8 +69,12 @@ pub struct MountState {
     /// go in order and a write past the end extends the file by SETATTR first.
     pub no_holes: AtomicBool,
     /// Silly-renamed names this mount created, by directory handle: hidden from
-    /// listings and lookups, as the names are gone for POSIX.
+    /// listings and lookups, as the names are gone for POSIX. New names come in
+    /// through [`MountState::hide`].
     pub hidden: Mutex<HashSet<(Vec<u8>, Name)>>,
+    /// Set by the first [`MountState::hide`] and never cleared: until then every
+    /// lookup skips `hidden`'s lock (most mounts never silly-rename).
+    hid_any: AtomicBool,
     /// Open files of the whole mount: while zero, unlink and rename need not look
     /// for an open file to silly-rename.
     pub open_files: AtomicUsize,
@@ -111,6 +115,7 @@ impl MountState {
             readdirplus: AtomicBool::new(true),
             no_holes: AtomicBool::new(false),
             hidden: Mutex::new(HashSet::new()),
+            hid_any: AtomicBool::new(false),
             open_files: AtomicUsize::new(0),
             readers: AtomicUsize::new(0),
             seq: AtomicU64::new(1),
@@ -270,8 +275,18 @@ impl MountState {
         drop(ring);
     }
 
+    /// Hides `name` of directory `dir` (a silly-rename name) from listings and
+    /// lookups.
+    pub fn hide(&self, dir: &nfs_fh3, name: &Name) {
+        self.hid_any.store(true, Ordering::Release);
+        self.hidden.lock().insert((dir.data.to_vec(), name.clone()));
+    }
+
     /// True when `name` in directory `dir` is a silly-rename name of this mount.
     pub fn is_hidden(&self, dir: &nfs_fh3, name: &Name) -> bool {
+        if !self.hid_any.load(Ordering::Acquire) {
+            return false;
+        }
         let hidden = self.hidden.lock();
         !hidden.is_empty() && hidden.contains(&(dir.data.to_vec(), name.clone()))
     }
