@@ -380,6 +380,32 @@ impl LostReplyRig {
     fn lost(&self) -> u64 {
         self.proxy.counters().lost_replies.load(Ordering::Relaxed)
     }
+
+    /// Runs `call` (named `op` in messages) with the reply to the next call of
+    /// `procedure` (`label`) lost. Returns what was sent ("CREATE sent 2 times, 1
+    /// reply lost"), or why the scenario failed: `call` failed, or no reply was
+    /// lost and the call sent again.
+    fn with_reply_lost(
+        &self,
+        procedure: NFS_PROGRAM,
+        label: &str,
+        op: &str,
+        call: impl FnOnce() -> vfs_core::Result<()>,
+    ) -> Result<String, String> {
+        self.lose_reply_to(procedure);
+        let before = self.fs.rpc_counts();
+        let done = call();
+        let calls = self.fs.rpc_counts().since(&before).get(procedure);
+        let lost = self.lost();
+        let sent = format!("{label} sent {calls} times, {lost} reply lost");
+        if let Err(e) = done {
+            return Err(format!("{op} failed ({sent}): {e}"));
+        }
+        if lost != 1 || calls < 2 {
+            return Err(format!("no reply was lost and resent: {sent}"));
+        }
+        Ok(sent)
+    }
 }
 
 impl Drop for LostReplyRig {
@@ -407,23 +433,15 @@ pub fn lost_exclusive_create_reply(url: &str) -> Verdict {
         Err(e) => return Verdict::fail(name, e),
     };
     let me = rig.cut.root_caller();
-    rig.lose_reply_to(NFSPROC3_CREATE);
-    let before = rig.fs.rpc_counts();
     let flags = OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
-    let opened = block_on(rig.cut.open(&me, "/new", flags, 0o640));
-    let closed = match opened {
-        Ok(file) => block_on(file.close()),
-        Err(e) => Err(e),
+    let created = rig.with_reply_lost(NFSPROC3_CREATE, "CREATE", "open or close", || {
+        let file = block_on(rig.cut.open(&me, "/new", flags, 0o640))?;
+        block_on(file.close())
+    });
+    let sent = match created {
+        Ok(sent) => sent,
+        Err(e) => return Verdict::fail(name, e),
     };
-    let creates = rig.fs.rpc_counts().since(&before).get(NFSPROC3_CREATE);
-    let lost = rig.lost();
-    let sent = format!("CREATE sent {creates} times, {lost} reply lost");
-    if let Err(e) = closed {
-        return Verdict::fail(name, format!("open or close failed ({sent}): {e}"));
-    }
-    if lost != 1 || creates < 2 {
-        return Verdict::fail(name, format!("no reply was lost and resent: {sent}"));
-    }
     match rig.names() {
         Err(e) => return Verdict::fail(name, e),
         Ok(names) if names != ["new"] => {
@@ -472,18 +490,13 @@ pub fn lost_remove_reply(url: &str) -> Verdict {
     if let Err(e) = made {
         return Verdict::fail(name, format!("cannot make the file: {e}"));
     }
-    rig.lose_reply_to(NFSPROC3_REMOVE);
-    let before = rig.fs.rpc_counts();
-    let unlinked = block_on(rig.cut.unlink(&me, "/gone"));
-    let removes = rig.fs.rpc_counts().since(&before).get(NFSPROC3_REMOVE);
-    let lost = rig.lost();
-    let sent = format!("REMOVE sent {removes} times, {lost} reply lost");
-    if let Err(e) = unlinked {
-        return Verdict::fail(name, format!("unlink failed ({sent}): {e}"));
-    }
-    if lost != 1 || removes < 2 {
-        return Verdict::fail(name, format!("no reply was lost and resent: {sent}"));
-    }
+    let unlinked = rig.with_reply_lost(NFSPROC3_REMOVE, "REMOVE", "unlink", || {
+        block_on(rig.cut.unlink(&me, "/gone"))
+    });
+    let sent = match unlinked {
+        Ok(sent) => sent,
+        Err(e) => return Verdict::fail(name, e),
+    };
     match rig.names() {
         Err(e) => Verdict::fail(name, e),
         Ok(names) if !names.is_empty() => {
