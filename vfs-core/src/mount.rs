@@ -7,6 +7,7 @@ use crate::vnode::Vnode;
 use foldhash::HashMap;
 use parking_lot::RwLock;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Options given when mounting.
@@ -117,11 +118,17 @@ impl fmt::Debug for Location {
 
 /// The mounts of one namespace, keyed by the node each one covers.
 pub(crate) struct MountTable {
+    /// The root of the namespace's first mount, fixed for the table's life.
+    first_root: Location,
+    /// Whether anything is mounted on top of the first mount: until then a walk
+    /// has nothing to cross and takes no lock. Set under `inner`'s write lock
+    /// before the entry is added; a walk racing a `mount` may miss the new mount,
+    /// as one that ran just before it would.
+    stacked: AtomicBool,
     inner: RwLock<TableInner>,
 }
 
 struct TableInner {
-    root: Arc<Mount>,
     /// (mount id, ino of the covered directory) -> the mount on top of it.
     covering: HashMap<(u64, u64), Arc<Mount>>,
     next_id: u64,
@@ -139,8 +146,9 @@ impl MountTable {
             path: "/".to_string(),
         });
         MountTable {
+            first_root: Self::root_of(&root),
+            stacked: AtomicBool::new(false),
             inner: RwLock::new(TableInner {
-                root,
                 covering: HashMap::default(),
                 next_id: 1,
             }),
@@ -150,11 +158,14 @@ impl MountTable {
     /// The namespace root: the root of the first mount, or of whatever is mounted on
     /// top of it.
     pub(crate) fn root(&self) -> Location {
-        let root = self.inner.read().root.clone();
-        self.cross(Location {
-            vnode: root.root.clone(),
-            mount: root,
-        })
+        self.cross(self.first_root.clone())
+    }
+
+    /// [`MountTable::root`] borrowed while nothing is mounted on top of the first
+    /// mount (the common case), so a walk from the root clones nothing until its
+    /// first step; `None`: call `root`.
+    pub(crate) fn root_borrowed(&self) -> Option<&Location> {
+        (!self.stacked.load(Ordering::Acquire)).then_some(&self.first_root)
     }
 
     /// The root of `mount`.
@@ -168,10 +179,10 @@ impl MountTable {
     /// If a file system is mounted on `location`, the root of the topmost one;
     /// otherwise `location` itself.
     pub(crate) fn cross(&self, mut location: Location) -> Location {
-        let inner = self.inner.read();
-        if inner.covering.is_empty() {
+        if !self.stacked.load(Ordering::Acquire) {
             return location;
         }
+        let inner = self.inner.read();
         while let Some(mount) = inner
             .covering
             .get(&(location.mount.id, location.vnode.ino()))
@@ -211,6 +222,7 @@ impl MountTable {
             covered: Some(covered),
             path,
         });
+        self.stacked.store(true, Ordering::Release);
         inner.covering.insert(key, mount.clone());
         mount
     }
@@ -234,6 +246,8 @@ impl MountTable {
             return Err(Errno::EBUSY.with(format!("{} is in use", mount.path)));
         }
         inner.covering.remove(&key);
+        self.stacked
+            .store(!inner.covering.is_empty(), Ordering::Release);
         Ok(mount)
     }
 
@@ -242,7 +256,7 @@ impl MountTable {
         let inner = self.inner.read();
         let mut mounts: Vec<_> = inner.covering.values().cloned().collect();
         mounts.sort_by_key(|mount| mount.id);
-        mounts.insert(0, inner.root.clone());
+        mounts.insert(0, self.first_root.mount.clone());
         mounts
     }
 }

@@ -12,6 +12,7 @@ use crate::mount::{Location, MountTable};
 use crate::name::{Name, PATH_MAX};
 use crate::permission::may_search;
 use crate::vnode::lookup;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// How many symlinks one resolution may follow before failing with `ELOOP` (Linux's
@@ -166,6 +167,7 @@ impl<'a> Walker<'a> {
         let must_be_dir = path.ends_with(b"/");
         self.resolve(start, Remaining::of(path), follow_last, must_be_dir)
             .await
+            .map(Cow::into_owned)
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))
     }
 
@@ -179,7 +181,7 @@ impl<'a> Walker<'a> {
         let (parent, last) = split_last(path);
         let Some(last) = last else {
             return Ok(ParentWalk {
-                dir: start,
+                dir: start.into_owned(),
                 last: LastComponent::Root,
                 trailing_slash,
             });
@@ -187,6 +189,7 @@ impl<'a> Walker<'a> {
         let dir = self
             .resolve(start, Remaining::of(parent), true, true)
             .await
+            .map(Cow::into_owned)
             .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
         may_search(&dir, self.creds)
             .await
@@ -262,21 +265,36 @@ impl<'a> Walker<'a> {
         }))
     }
 
-    fn start_for(&self, start: &Location, path: &[u8]) -> Location {
+    /// Where a walk of `path` starts: the root for an absolute path, else `start`;
+    /// borrowed when it can be, since most walks take a step before keeping it.
+    fn start_for<'s>(&self, start: &'s Location, path: &[u8]) -> Cow<'s, Location>
+    where
+        'a: 's,
+    {
         if path.starts_with(b"/") {
-            self.table.root()
+            self.root()
         } else {
-            start.clone()
+            Cow::Borrowed(start)
         }
     }
 
-    async fn resolve(
+    fn root(&self) -> Cow<'a, Location> {
+        match self.table.root_borrowed() {
+            Some(root) => Cow::Borrowed(root),
+            None => Cow::Owned(self.table.root()),
+        }
+    }
+
+    async fn resolve<'s>(
         &mut self,
-        mut current: Location,
+        mut current: Cow<'s, Location>,
         mut parts: Remaining<'_>,
         follow_last: bool,
         mut must_be_dir: bool,
-    ) -> Result<Location> {
+    ) -> Result<Cow<'s, Location>>
+    where
+        'a: 's,
+    {
         while let Some(part) = parts.next() {
             if current.vnode.file_type() != FileType::Directory {
                 return Err(Error::from(Errno::ENOTDIR));
@@ -293,11 +311,11 @@ impl<'a> Walker<'a> {
                 }
                 parts.splice(&target);
                 if target.starts_with(b"/") {
-                    current = self.table.root();
+                    current = self.root();
                 }
                 continue;
             }
-            current = next;
+            current = Cow::Owned(next);
         }
         if must_be_dir && current.vnode.file_type() != FileType::Directory {
             return Err(Error::from(Errno::ENOTDIR));

@@ -6,14 +6,18 @@ use crate::lock_calls::{FlockOp, RecordLock};
 use crate::ofd::DirEnt;
 use crate::process::Process;
 use futures::executor::block_on;
+use std::future::Future;
 use std::io::{IoSlice, IoSliceMut};
 use std::ops::Deref;
+use std::pin::pin;
+use std::task::{Context, Poll};
 use vfs_core::{AccessMask, Attr, FsStat, MountOptions, OpenFlags, Result, SetTime};
 
 /// The calls of a [`Process`] that wait for their result on the calling thread.
 ///
 /// Backends own their I/O, so no runtime is needed in the caller: each call runs its
-/// future with `futures::executor::block_on`, except that `read` and `pread` first
+/// future to completion on the calling thread (`futures::executor::block_on` once
+/// it has to wait), except that `read` and `pread` first
 /// take the backend's immediate answer when it has one
 /// ([`vfs_core::OpenFile::read_at_now`]). The calls that never wait (`dup`,
 /// `umask`, ...) are reached through `Deref`.
@@ -48,6 +52,20 @@ impl Deref for Blocking<'_> {
     }
 }
 
+/// Runs `future` to completion on this thread. Polled once first with a waker
+/// that does nothing: a call an in-memory backend answers on the spot finishes
+/// there, without the executor's thread-local setup; one that has to wait goes on
+/// under `block_on`, whose waker replaces the first (futures re-register the
+/// waker of every poll).
+pub(crate) fn wait<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut first = Context::from_waker(futures::task::noop_waker_ref());
+    match future.as_mut().poll(&mut first) {
+        Poll::Ready(output) => output,
+        Poll::Pending => block_on(future),
+    }
+}
+
 /// Writes one blocking wrapper per async call; each keeps the async call's contract.
 macro_rules! blocking_calls {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
@@ -55,7 +73,7 @@ macro_rules! blocking_calls {
             $(
                 #[doc = concat!("[`Process::", stringify!($name), "`], blocking.")]
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
-                    block_on(self.process.$name($($arg),*))
+                    wait(self.process.$name($($arg),*))
                 }
             )*
         }
@@ -69,7 +87,7 @@ impl Blocking<'_> {
     pub fn read(&self, fd: Fd, buf: &mut [u8]) -> Result<usize> {
         match self.process.read_now(fd, buf) {
             Some(done) => done,
-            None => block_on(self.process.read(fd, buf)),
+            None => wait(self.process.read(fd, buf)),
         }
     }
 
@@ -77,7 +95,7 @@ impl Blocking<'_> {
     pub fn pread(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Result<usize> {
         match self.process.pread_now(fd, buf, offset) {
             Some(done) => done,
-            None => block_on(self.process.pread(fd, buf, offset)),
+            None => wait(self.process.pread(fd, buf, offset)),
         }
     }
 }

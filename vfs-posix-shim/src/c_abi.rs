@@ -16,13 +16,13 @@
 //! descriptor before touching the caller's memory (so a bad descriptor wins over a
 //! bad buffer), these do too.
 
+use crate::blocking::wait;
 use crate::blocking::Blocking;
 use crate::fd_table::Fd;
 use crate::file_calls::Whence;
 use crate::lock_calls::{FlockOp, LockType, RecordLock};
 use crate::ofd::DirEnt;
 use crate::process::{Process, Vfs};
-use futures::executor::block_on;
 use libc::{c_char, c_int, c_ulong, c_void, gid_t, mode_t, off_t, size_t, ssize_t, uid_t};
 use std::ffi::CStr;
 use std::io::{IoSlice, IoSliceMut};
@@ -343,7 +343,7 @@ fn status_bits(status: OpenFlags) -> c_int {
 /// The node `path` names, for the calls that need its mount as well as its
 /// attributes (`st_dev`, `f_flag`): resolved once, as `Namespace::stat` does.
 fn resolve(posix: &Blocking<'_>, path: &[u8], follow: bool) -> Result<Location> {
-    block_on(posix.namespace().resolve(&posix.caller(), path, follow))
+    wait(posix.namespace().resolve(&posix.caller(), path, follow))
 }
 
 /// The node open as `fd`.
@@ -391,7 +391,7 @@ fn stat_of(attr: &Attr, device: u64) -> Result<libc::stat> {
 
 /// `struct stat` of the node at `location`; `st_dev` is its mount's id.
 fn stat_location(location: &Location) -> Result<libc::stat> {
-    let attr = block_on(vfs_core::attributes(&**location.vnode()))?;
+    let attr = wait(vfs_core::attributes(&**location.vnode()))?;
     stat_of(&attr, location.mount().id())
 }
 
@@ -399,7 +399,7 @@ fn stat_location(location: &Location) -> Result<libc::stat> {
 /// id, `f_flag` has `ST_RDONLY` when the mount refuses changes.
 fn statvfs_location(location: &Location) -> Result<libc::statvfs> {
     let mount = location.mount();
-    let figures = block_on(mount.filesystem().statfs())?;
+    let figures = wait(mount.filesystem().statfs())?;
     let mut st: libc::statvfs = zeroed();
     st.f_bsize = figures.block_size.into();
     st.f_frsize = figures.block_size.into();
@@ -1080,7 +1080,7 @@ pub unsafe extern "C" fn vfs_utimensat(
             mtime,
             ..SetAttr::default()
         };
-        block_on(posix.namespace().setattr(&caller, path, &changes, follow)).map(drop)
+        wait(posix.namespace().setattr(&caller, path, &changes, follow)).map(drop)
     })
 }
 
