@@ -307,6 +307,9 @@ impl FileHandle {
         let Some(file) = self.file.write().take() else {
             return Ok(());
         };
+        if !file.needs_close() {
+            return Ok(());
+        }
         let flushed = file.flush().await;
         let released = file.release().await;
         flushed.and(released)

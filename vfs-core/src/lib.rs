@@ -43,5 +43,5 @@ pub use registry::{BackendFactory, Registry};
 pub use resolve::{check_path, MAX_SYMLINKS};
 pub use url::Url;
 pub use url_edit::{url_with_option, url_with_path};
-pub use vnode::{attributes, lookup};
+pub use vnode::{attributes, lookup, opened};
 pub use vnode::{CreateMode, DirEntry, DirPage, Vnode};

@@ -13,7 +13,7 @@ use crate::mount::{Location, MountOptions, MountTable};
 use crate::name::{Name, PATH_MAX};
 use crate::permission;
 use crate::resolve::{LastComponent, ParentWalk, Walker};
-use crate::vnode::{attributes, lookup, CreateMode, DirEntry, Vnode};
+use crate::vnode::{attributes, lookup, opened, CreateMode, DirEntry, Vnode};
 use std::sync::Arc;
 
 /// Who is calling and from where: relative paths start at `cwd`, created nodes belong
@@ -353,7 +353,7 @@ impl Namespace {
                 | OpenFlags::SYNC
                 | OpenFlags::DSYNC
                 | OpenFlags::NOATIME);
-        let file = location.vnode.open(passed).await?;
+        let file = opened(&*location.vnode, passed).await?;
         Ok(FileHandle::new(
             location,
             Some(file),

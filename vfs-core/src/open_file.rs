@@ -54,6 +54,14 @@ pub trait OpenFile: Send + Sync + 'static {
         Err(Errno::EOPNOTSUPP.into())
     }
 
+    /// Whether [`OpenFile::flush`] or [`OpenFile::release`] has anything to do for
+    /// this open. A backend whose opens buffer nothing and hold nothing answers
+    /// `false`, and closing the file then calls neither (nor pays for their
+    /// futures). The default, `true`, is always correct.
+    fn needs_close(&self) -> bool {
+        true
+    }
+
     /// Pushes buffered writes to the backend's store (called on every `close` of a
     /// descriptor, like `flush` in Linux's `file_operations`). Errors of earlier
     /// buffered writes are reported here.

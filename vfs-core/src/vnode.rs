@@ -252,6 +252,15 @@ pub trait Vnode: Any + Send + Sync + 'static {
     /// Errors: `EIO`, `ENOMEM`.
     async fn open(&self, flags: OpenFlags) -> Result<Arc<dyn OpenFile>>;
 
+    /// [`Vnode::open`] without a future, under the rules of
+    /// [`Vnode::getattr_now`]: `open` calls try it first.
+    ///
+    /// Errors: as [`Vnode::open`].
+    fn open_now(&self, flags: OpenFlags) -> Option<Result<Arc<dyn OpenFile>>> {
+        let _ = flags;
+        None
+    }
+
     /// Makes this node's data and metadata durable.
     ///
     /// Errors: `EIO`.
@@ -269,6 +278,17 @@ pub async fn attributes<V: Vnode + ?Sized>(vnode: &V) -> Result<Attr> {
     match vnode.getattr_now() {
         Some(answer) => answer,
         None => vnode.getattr().await,
+    }
+}
+
+/// `vnode` opened with `flags`: [`Vnode::open_now`] when it answers, else
+/// [`Vnode::open`].
+///
+/// Errors: as [`Vnode::open`].
+pub async fn opened<V: Vnode + ?Sized>(vnode: &V, flags: OpenFlags) -> Result<Arc<dyn OpenFile>> {
+    match vnode.open_now(flags) {
+        Some(answer) => answer,
+        None => vnode.open(flags).await,
     }
 }
 

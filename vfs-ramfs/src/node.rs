@@ -222,6 +222,11 @@ impl RamNode {
         Ok(count)
     }
 
+    /// [`RamNode::write`] at `offset`: how many bytes were written.
+    pub(crate) fn write_at_offset(&self, offset: u64, bytes: &[u8]) -> Result<usize> {
+        self.write(Some(offset), bytes).map(|(_, written)| written)
+    }
+
     /// Writes file data at `offset`, or at the end of file when `None` (atomically:
     /// the size is read under the same lock); returns where and how many bytes were
     /// written. Like Linux, writes what fits when space runs out and fails with

@@ -8,7 +8,7 @@
 
 use crate::data::FileData;
 use crate::dir::Directory;
-use crate::file::RamFile;
+use crate::file;
 use crate::node::{symlink_pages, Body, RamNode, State};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -31,6 +31,16 @@ impl RamNode {
     /// The node `name` of this directory.
     pub(crate) fn child(&self, name: &Name) -> Result<Option<Arc<RamNode>>> {
         Ok(self.state.read().body.dir()?.get(name).cloned())
+    }
+
+    /// What `open` answers, at once.
+    fn opened(&self, flags: OpenFlags) -> Result<Arc<dyn OpenFile>> {
+        match self.kind() {
+            FileType::Regular => Ok(file::open(self.arc()?, flags)),
+            FileType::Directory => Err(Errno::EISDIR.into()),
+            FileType::Symlink => Err(Errno::ELOOP.into()),
+            _ => Err(Errno::ENXIO.into()),
+        }
     }
 
     /// What `lookup` answers, at once.
@@ -275,11 +285,10 @@ impl Vnode for RamNode {
     }
 
     async fn open(&self, flags: OpenFlags) -> Result<Arc<dyn OpenFile>> {
-        match self.kind() {
-            FileType::Regular => Ok(Arc::new(RamFile::new(self.arc()?, flags))),
-            FileType::Directory => Err(Errno::EISDIR.into()),
-            FileType::Symlink => Err(Errno::ELOOP.into()),
-            _ => Err(Errno::ENXIO.into()),
-        }
+        self.opened(flags)
+    }
+
+    fn open_now(&self, flags: OpenFlags) -> Option<Result<Arc<dyn OpenFile>>> {
+        Some(self.opened(flags))
     }
 }
