@@ -7,7 +7,7 @@ use crate::vnode::Vnode;
 use foldhash::HashMap;
 use parking_lot::RwLock;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Options given when mounting.
@@ -27,6 +27,11 @@ pub struct Mount {
     /// The directory this mount covers; `None` for the namespace's first mount.
     covered: Option<Location>,
     path: String,
+    /// How many mounts sit on nodes of this one. While none do, a walk through
+    /// this mount has nothing to cross and asks the mount table nothing.
+    /// Changed under the table's write lock; a walk racing a `mount` may miss
+    /// the new mount, as one that ran just before it would.
+    mounted_on: AtomicUsize,
 }
 
 impl Mount {
@@ -120,11 +125,9 @@ impl fmt::Debug for Location {
 pub(crate) struct MountTable {
     /// The root of the namespace's first mount, fixed for the table's life.
     first_root: Location,
-    /// Whether anything is mounted on top of the first mount: until then a walk
-    /// has nothing to cross and takes no lock. Set under `inner`'s write lock
-    /// before the entry is added; a walk racing a `mount` may miss the new mount,
-    /// as one that ran just before it would.
-    stacked: AtomicBool,
+    /// Whether something is mounted on `first_root` itself. Changed under
+    /// `inner`'s write lock, as [`Mount`]'s `mounted_on`.
+    root_covered: AtomicBool,
     inner: RwLock<TableInner>,
 }
 
@@ -144,10 +147,11 @@ impl MountTable {
             options,
             covered: None,
             path: "/".to_string(),
+            mounted_on: AtomicUsize::new(0),
         });
         MountTable {
             first_root: Self::root_of(&root),
-            stacked: AtomicBool::new(false),
+            root_covered: AtomicBool::new(false),
             inner: RwLock::new(TableInner {
                 covering: HashMap::default(),
                 next_id: 1,
@@ -161,11 +165,11 @@ impl MountTable {
         self.cross(self.first_root.clone())
     }
 
-    /// [`MountTable::root`] borrowed while nothing is mounted on top of the first
-    /// mount (the common case), so a walk from the root clones nothing until its
-    /// first step; `None`: call `root`.
+    /// [`MountTable::root`] borrowed while nothing is mounted on the first
+    /// mount's root (the common case), so a walk from the root clones nothing
+    /// until its first step; `None`: call `root`.
     pub(crate) fn root_borrowed(&self) -> Option<&Location> {
-        (!self.stacked.load(Ordering::Acquire)).then_some(&self.first_root)
+        (!self.root_covered.load(Ordering::Acquire)).then_some(&self.first_root)
     }
 
     /// The root of `mount`.
@@ -179,7 +183,7 @@ impl MountTable {
     /// If a file system is mounted on `location`, the root of the topmost one;
     /// otherwise `location` itself.
     pub(crate) fn cross(&self, mut location: Location) -> Location {
-        if !self.stacked.load(Ordering::Acquire) {
+        if location.mount.mounted_on.load(Ordering::Acquire) == 0 {
             return location;
         }
         let inner = self.inner.read();
@@ -213,6 +217,10 @@ impl MountTable {
         let id = inner.next_id;
         inner.next_id += 1;
         let key = (covered.mount.id, covered.vnode.ino());
+        covered.mount.mounted_on.fetch_add(1, Ordering::AcqRel);
+        if covered.same_node(&self.first_root) {
+            self.root_covered.store(true, Ordering::Release);
+        }
         let mount = Arc::new(Mount {
             id,
             root: fs.root(),
@@ -221,8 +229,8 @@ impl MountTable {
             options,
             covered: Some(covered),
             path,
+            mounted_on: AtomicUsize::new(0),
         });
-        self.stacked.store(true, Ordering::Release);
         inner.covering.insert(key, mount.clone());
         mount
     }
@@ -246,8 +254,10 @@ impl MountTable {
             return Err(Errno::EBUSY.with(format!("{} is in use", mount.path)));
         }
         inner.covering.remove(&key);
-        self.stacked
-            .store(!inner.covering.is_empty(), Ordering::Release);
+        covered.mount.mounted_on.fetch_sub(1, Ordering::AcqRel);
+        if covered.same_node(&self.first_root) {
+            self.root_covered.store(false, Ordering::Release);
+        }
         Ok(mount)
     }
 
