@@ -8,13 +8,14 @@
 //! that carries attributes (post-op attributes, WCC data) refreshes the cache, so a
 //! reply that already told us never costs an extra GETATTR.
 
+use crate::clock::Tick;
 use nfs3_types::nfs3::{
     fattr3, ftype3, nfstime3, post_op_attr, pre_op_attr, sattr3, set_atime, set_gid3, set_mode3,
     set_mtime, set_size3, set_uid3, specdata3, wcc_attr, wcc_data, Nfs3Option,
 };
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vfs_core::{Attr, Errno, FileType, NewNode, Result, SetAttr, SetTime, Timespec};
 
 /// The node type of an NFS file type.
@@ -223,14 +224,14 @@ struct CacheState {
     /// The last known change key, kept after expiry to tell a change from a
     /// revalidation.
     key: Option<ChangeKey>,
-    fetched: Instant,
+    fetched: Tick,
     timeout: Duration,
     /// The sequence number of the call whose attributes are cached.
     seq: u64,
     /// Set when the cached attributes came from a reply to the operation in
     /// progress (a LOOKUP or CREATE that just named this node) and nobody has
     /// used them yet: the call number and when they came.
-    just_fetched: Option<(u64, Instant)>,
+    just_fetched: Option<(u64, Tick)>,
 }
 
 /// How long attributes marked just fetched may stand in for a GETATTR at most.
@@ -269,7 +270,7 @@ impl AttrCache {
             state: Mutex::new(CacheState {
                 attr: None,
                 key: None,
-                fetched: Instant::now(),
+                fetched: Tick::now(),
                 timeout: min,
                 seq: 0,
                 just_fetched: None,
@@ -336,7 +337,7 @@ impl AttrCache {
         };
         state.key = Some(key);
         state.attr = Some(attr_of(fattr, self.blksize));
-        state.fetched = Instant::now();
+        state.fetched = Tick::now();
         state.seq = state.seq.max(seq);
         state.just_fetched = None;
         Stored {
@@ -401,7 +402,7 @@ impl AttrCache {
     pub fn mark_just_fetched(&self, seq: u64) {
         let mut state = self.state.lock();
         if state.seq == seq && state.attr.is_some() {
-            state.just_fetched = Some((seq, Instant::now()));
+            state.just_fetched = Some((seq, Tick::now()));
         }
     }
 

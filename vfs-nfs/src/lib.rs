@@ -27,6 +27,7 @@
 mod attr;
 pub mod buffers;
 mod client;
+mod clock;
 mod connect;
 mod counters;
 mod error;
