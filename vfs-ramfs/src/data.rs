@@ -78,7 +78,7 @@ impl FileData {
             }
             let page = match self.pages.get_mut(index) {
                 Some(page) => page,
-                None => self.pages.insert(index, pool.take()),
+                None => self.pages.insert(index, pool),
             };
             page[within..within + count].copy_from_slice(&data[done..done + count]);
             done += count;

@@ -9,6 +9,12 @@
 //! all its pages are free, except one spare kept so that a file created and deleted
 //! over and over does not map and unmap a chunk each time. Like any slab, a chunk
 //! with one page in use stays mapped whole.
+//!
+//! A chunk hands its pages out in address order, and a file growing past 2 MiB
+//! starts each further 2 MiB of pages in an untouched chunk
+//! ([`PagePool::take_run_start`]): a sequential writer then gets runs of adjacent
+//! pages, which the page table stores as one pointer ([`PageRun`]), so a random
+//! read finds its page without a cache miss on the table.
 
 use crate::pages::{Page, PAGE_SIZE};
 use parking_lot::Mutex;
@@ -18,8 +24,8 @@ use std::ptr::NonNull;
 /// Bytes per chunk: one huge page.
 const CHUNK_SIZE: usize = 2 << 20;
 
-/// Pages per chunk.
-const PAGES_PER_CHUNK: usize = CHUNK_SIZE / PAGE_SIZE;
+/// Pages per chunk, and per [`PageRun`].
+pub(crate) const PAGES_PER_CHUNK: usize = CHUNK_SIZE / PAGE_SIZE;
 
 /// One page, owned like a `Box` (one owner, never aliased), taken from a
 /// [`PagePool`] and to be given back to it: dropping it only leaks the page until
@@ -48,10 +54,78 @@ impl std::ops::DerefMut for PageBox {
     }
 }
 
+/// [`PAGES_PER_CHUNK`] pages at adjacent addresses, owned together: what a full
+/// leaf of the page table becomes when its pages happen to lie in address order,
+/// so that finding one is arithmetic rather than a load from the leaf.
+pub(crate) struct PageRun(NonNull<Page>);
+
+// SAFETY: as for `PageBox`: the run is the only reference to its pages.
+unsafe impl Send for PageRun {}
+// SAFETY: shared access only reads through `&Page`.
+unsafe impl Sync for PageRun {}
+
+impl PageRun {
+    /// The run of `slots` if they hold every page at adjacent addresses in order
+    /// (taking them, so `slots` is left empty); otherwise `None` and `slots` as it
+    /// was.
+    pub(crate) fn join(slots: &mut [Option<PageBox>; PAGES_PER_CHUNK]) -> Option<PageRun> {
+        let first = slots[0].as_ref()?.0.as_ptr();
+        let adjacent = slots.iter().enumerate().all(|(i, slot)| {
+            slot.as_ref()
+                .is_some_and(|page| page.0.as_ptr() == first.wrapping_add(i))
+        });
+        if !adjacent {
+            return None;
+        }
+        // The pages are the run's now (a `PageBox` has no drop of its own);
+        // `split` makes the boxes again.
+        slots.fill_with(|| None);
+        // SAFETY: `first` came from a `PageBox`, so it is not null.
+        Some(PageRun(unsafe { NonNull::new_unchecked(first) }))
+    }
+
+    /// The pages again, one box each, in order.
+    pub(crate) fn split(self) -> impl Iterator<Item = PageBox> {
+        let first = self.0.as_ptr();
+        (0..PAGES_PER_CHUNK).map(move |i| {
+            // SAFETY: the run owned these pages (see `join`), and handing each
+            // out once passes that ownership on.
+            PageBox(unsafe { NonNull::new_unchecked(first.add(i)) })
+        })
+    }
+
+    /// Page `i` of the run (`i` < [`PAGES_PER_CHUNK`]).
+    pub(crate) fn page(&self, i: usize) -> &Page {
+        assert!(i < PAGES_PER_CHUNK);
+        // SAFETY: the run owns its pages, mapped while the pool lives.
+        unsafe { &*self.0.as_ptr().add(i) }
+    }
+
+    /// Page `i` of the run, for writing.
+    pub(crate) fn page_mut(&mut self, i: usize) -> &mut Page {
+        assert!(i < PAGES_PER_CHUNK);
+        // SAFETY: as `page`, and `&mut self` makes the access exclusive.
+        unsafe { &mut *self.0.as_ptr().add(i) }
+    }
+}
+
 /// The free pages of one chunk.
 struct Chunk {
-    /// Page slots not handed out.
+    /// Page slots not handed out, the next one last.
     free: Vec<u16>,
+}
+
+impl Chunk {
+    /// A chunk with every page free, handing them out in address order.
+    fn untouched() -> Chunk {
+        Chunk {
+            free: (0..PAGES_PER_CHUNK as u16).rev().collect(),
+        }
+    }
+
+    fn is_untouched(&self) -> bool {
+        self.free.len() == PAGES_PER_CHUNK
+    }
 }
 
 #[derive(Default)]
@@ -62,6 +136,25 @@ struct Chunks {
     partial: Vec<usize>,
     /// How many chunks have every page free.
     empty: usize,
+}
+
+impl Chunks {
+    /// Moves a chunk with every page free, if there is one, to where pages are
+    /// taken from.
+    fn untouched_on_top(&mut self) {
+        if self.empty == 0 {
+            return;
+        }
+        let chunks = &self.chunks;
+        if let Some(at) = self
+            .partial
+            .iter()
+            .rposition(|base| chunks[base].is_untouched())
+        {
+            let base = self.partial.remove(at);
+            self.partial.push(base);
+        }
+    }
 }
 
 /// The page allocator of one file system. Every page must be given back (or
@@ -75,22 +168,37 @@ pub(crate) struct PagePool {
 impl PagePool {
     /// A page of zeros.
     pub(crate) fn take(&self) -> PageBox {
+        self.take_from(false)
+    }
+
+    /// A page of zeros from a chunk none of whose pages is in use, for the first
+    /// page of [`PAGES_PER_CHUNK`] a sequential writer is about to fill: the rest
+    /// then come from the same chunk in order, a run the page table stores as one.
+    /// Only for files past their first chunk's worth, so a small file never costs
+    /// a chunk of its own.
+    pub(crate) fn take_run_start(&self) -> PageBox {
+        self.take_from(true)
+    }
+
+    fn take_from(&self, untouched: bool) -> PageBox {
         let mut inner = self.inner.lock();
+        if untouched {
+            inner.untouched_on_top();
+        }
         let base = match inner.partial.last() {
-            Some(&base) => base,
-            None => {
+            Some(&base) if !untouched || inner.chunks[&base].is_untouched() => base,
+            _ => {
                 // A file system's first 2 MiB stay in small pages, so a small one
                 // costs what it stores, not a whole huge page.
                 let base = map_chunk(!inner.chunks.is_empty());
-                let free = (0..PAGES_PER_CHUNK as u16).rev().collect();
-                inner.chunks.insert(base, Chunk { free });
+                inner.chunks.insert(base, Chunk::untouched());
                 inner.partial.push(base);
                 inner.empty += 1;
                 base
             }
         };
         let chunk = inner.chunks.get_mut(&base).expect("partial chunks exist");
-        let was_empty = chunk.free.len() == PAGES_PER_CHUNK;
+        let was_empty = chunk.is_untouched();
         let slot = chunk.free.pop().expect("partial chunks have a free slot");
         let now_full = chunk.free.is_empty();
         if was_empty {
@@ -119,7 +227,11 @@ impl PagePool {
         let chunk = inner.chunks.get_mut(&base).expect("page of this pool");
         let was_full = chunk.free.is_empty();
         chunk.free.push(slot);
-        let now_empty = chunk.free.len() == PAGES_PER_CHUNK;
+        let now_empty = chunk.is_untouched();
+        if now_empty {
+            // In address order again, for the runs of whoever fills it next.
+            *chunk = Chunk::untouched();
+        }
         if was_full {
             inner.partial.push(base);
         }
