@@ -192,22 +192,21 @@ impl PageTable {
             node = children[slot].get_or_insert_with(|| Node::empty(level - 1));
             level -= 1;
         }
-        self.count += 1;
-        if let Node::Leaf(leaf) = node {
-            debug_assert!(
-                leaf.pages[slot_in_leaf].is_none(),
-                "insert over page {index}"
-            );
-            leaf.pages[slot_in_leaf] = Some(page);
-            leaf.count += 1;
-            if leaf.count == FANOUT {
-                if let Some(run) = PageRun::join(&mut leaf.pages) {
-                    *node = Node::Run(run);
-                }
-            }
-        } else {
-            // A run has no hole to fill: callers insert only where `get` found none.
+        // A run has no hole to fill: callers insert only where `get` found none.
+        let Node::Leaf(leaf) = &mut *node else {
             unreachable!("insert over page {index} of a full run");
+        };
+        debug_assert!(
+            leaf.pages[slot_in_leaf].is_none(),
+            "insert over page {index}"
+        );
+        leaf.pages[slot_in_leaf] = Some(page);
+        leaf.count += 1;
+        self.count += 1;
+        if leaf.count == FANOUT {
+            if let Some(run) = PageRun::join(&mut leaf.pages) {
+                *node = Node::Run(run);
+            }
         }
         match node {
             Node::Leaf(leaf) => leaf.pages[slot_in_leaf].as_deref_mut().expect("just put"),
