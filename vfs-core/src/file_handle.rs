@@ -219,6 +219,15 @@ impl FileHandle {
         attributes(&*self.location.vnode).await
     }
 
+    /// [`FileHandle::getattr`] when the backend answers at once
+    /// ([`crate::Vnode::getattr_now`]); `None`: call `getattr`.
+    pub fn getattr_now(&self) -> Option<Result<Attr>> {
+        if let Err(e) = self.live() {
+            return Some(Err(e));
+        }
+        self.location.vnode.getattr_now()
+    }
+
     /// Changes attributes (`fchmod`, `fchown`, `futimens`) with the opener's
     /// credentials, judged as [`Namespace::setattr`](crate::Namespace::setattr)
     /// judges them; a size goes through [`FileHandle::truncate`] first.
@@ -301,18 +310,35 @@ impl FileHandle {
     ///
     /// Errors: the backend's `flush` and `release` errors; `EBADF` when closed already.
     pub async fn close(&self) -> Result<()> {
+        if let Some(closed_at_once) = self.close_now() {
+            return closed_at_once;
+        }
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(closed());
         }
         let Some(file) = self.file.write().take() else {
             return Ok(());
         };
-        if !file.needs_close() {
-            return Ok(());
-        }
         let flushed = file.flush().await;
         let released = file.release().await;
         flushed.and(released)
+    }
+
+    /// [`FileHandle::close`] when the backend's file has nothing to flush or
+    /// release ([`OpenFile::needs_close`] is false, or there is none: a
+    /// directory); `None`: call `close`.
+    ///
+    /// Errors: `EBADF` when closed already.
+    pub fn close_now(&self) -> Option<Result<()>> {
+        let mut file = self.file.write();
+        if file.as_ref().is_some_and(|file| file.needs_close()) {
+            return None;
+        }
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Some(Err(closed()));
+        }
+        *file = None;
+        Some(Ok(()))
     }
 }
 

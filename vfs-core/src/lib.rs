@@ -14,6 +14,7 @@
 mod attr;
 mod capability;
 mod errno;
+mod fetch;
 mod file_handle;
 mod filesystem;
 mod flags;

@@ -6,6 +6,7 @@
 
 use crate::attr::{Attr, FileType, FsStat, NewNode, SetAttr};
 use crate::errno::{Errno, Error, Result};
+use crate::fetch::{drive, now, now_try, Fetch};
 use crate::file_handle::FileHandle;
 use crate::filesystem::Filesystem;
 use crate::flags::{AccessMask, Credentials, OpenFlags};
@@ -54,6 +55,28 @@ pub struct MountInfo {
     pub source: String,
     /// Its options.
     pub options: MountOptions,
+}
+
+/// What `open` found its checks to allow.
+#[derive(Clone, Copy)]
+enum OpenPlan {
+    /// Open a directory (for listing: no backend file).
+    Directory,
+    /// Open a regular file, truncating it first when `truncate`; `mode` is its
+    /// mode as the checks saw it (`None` when they read no attributes).
+    File { mode: Option<u32>, truncate: bool },
+}
+
+/// The open flags a backend's `open` is given: the access mode and what changes
+/// how its file does I/O.
+fn passed_to_backend(flags: OpenFlags) -> OpenFlags {
+    flags
+        & (OpenFlags::READ
+            | OpenFlags::WRITE
+            | OpenFlags::APPEND
+            | OpenFlags::SYNC
+            | OpenFlags::DSYNC
+            | OpenFlags::NOATIME)
 }
 
 impl Namespace {
@@ -209,14 +232,47 @@ impl Namespace {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL`, `EIO`.
     pub async fn stat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        attributes(&*self.resolve(caller, path, true).await?.vnode).await
+        let path = path.as_ref();
+        let mut walker = self.walker(&caller.creds);
+        drive(|fetch| {
+            walker.run(fetch, |walker, fetch| {
+                Self::stat_with(walker, fetch, caller, path, true)
+            })
+        })
+        .await
     }
 
     /// Attributes of what `path` names, not following a final symlink (`lstat`).
     ///
     /// Errors: as [`Namespace::stat`].
     pub async fn lstat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        attributes(&*self.resolve(caller, path, false).await?.vnode).await
+        let path = path.as_ref();
+        let mut walker = self.walker(&caller.creds);
+        drive(|fetch| {
+            walker.run(fetch, |walker, fetch| {
+                Self::stat_with(walker, fetch, caller, path, false)
+            })
+        })
+        .await
+    }
+
+    /// [`Namespace::stat`] (`follow`) or [`Namespace::lstat`] when every backend
+    /// call on the way answers at once, as an in-memory backend's or a warm
+    /// cache's do; `None`: call the `async` one. What a blocking frontend tries
+    /// first, since futures would cost it more than the walk.
+    pub fn stat_now(&self, caller: &Caller, path: &[u8], follow: bool) -> Option<Result<Attr>> {
+        now(|fetch| Self::stat_with(&mut self.walker(&caller.creds), fetch, caller, path, follow))
+    }
+
+    fn stat_with(
+        walker: &mut Walker<'_>,
+        fetch: &mut Fetch,
+        caller: &Caller,
+        path: &[u8],
+        follow: bool,
+    ) -> Option<Result<Attr>> {
+        let location = now_try!(walker.walk_with(fetch, &caller.cwd, path, follow));
+        fetch.getattr(&location.vnode)
     }
 
     /// Opens (and with `CREATE` creates) `path`. `mode` is the final permission mode
@@ -241,18 +297,66 @@ impl Namespace {
     ) -> Result<FileHandle> {
         let path = path.as_ref();
         let mut walker = self.walker(&caller.creds);
-        let (location, created) = if flags.contains(OpenFlags::CREATE) {
-            self.open_or_create(&mut walker, caller, path, flags, mode)
-                .await?
-        } else {
-            let location = walker
-                .walk(&caller.cwd, path, !flags.contains(OpenFlags::NOFOLLOW))
-                .await?;
-            (location, false)
-        };
+        if !flags.contains(OpenFlags::CREATE) {
+            let (location, plan) = drive(|fetch| {
+                walker.run(fetch, |walker, fetch| {
+                    self.open_existing_with(walker, fetch, caller, path, flags)
+                })
+            })
+            .await?;
+            return self.finish_open(caller, location, flags, plan).await;
+        }
+        let (location, created) = self
+            .open_or_create(&mut walker, caller, path, flags, mode)
+            .await?;
         let created_mode = created.then_some(mode & 0o7777);
         self.open_checked(caller, location, flags, created_mode, path)
             .await
+    }
+
+    /// [`Namespace::open`] without `CREATE` or `TRUNCATE` (which change the file
+    /// system) when every backend call on the way answers at once; `None`: call
+    /// `open`. What a blocking frontend tries first, as [`Namespace::stat_now`].
+    pub fn open_now(
+        &self,
+        caller: &Caller,
+        path: &[u8],
+        flags: OpenFlags,
+    ) -> Option<Result<FileHandle>> {
+        if flags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE) {
+            return None;
+        }
+        let mut walker = self.walker(&caller.creds);
+        let (location, plan) = now_try!(now(|fetch| self.open_existing_with(
+            &mut walker,
+            fetch,
+            caller,
+            path,
+            flags
+        )));
+        let file = match plan {
+            OpenPlan::Directory => None,
+            OpenPlan::File { .. } => {
+                Some(now_try!(location.vnode.open_now(passed_to_backend(flags))))
+            }
+        };
+        Some(Ok(self.new_handle(caller, location, file, flags, plan)))
+    }
+
+    /// Resolves `path` for an `open` without `CREATE` and checks it may be opened
+    /// as `flags` ask: one run (see [`crate::fetch`]).
+    fn open_existing_with(
+        &self,
+        walker: &mut Walker<'_>,
+        fetch: &mut Fetch,
+        caller: &Caller,
+        path: &[u8],
+        flags: OpenFlags,
+    ) -> Option<Result<(Location, OpenPlan)>> {
+        let follow = !flags.contains(OpenFlags::NOFOLLOW);
+        let location = now_try!(walker.walk_with(fetch, &caller.cwd, path, follow));
+        let plan = now_try!(self.open_checks(fetch, caller, &location, flags, None, path));
+        Some(Ok((location, plan)))
     }
 
     /// Opens the node `location` itself, as `open` does once it has resolved a path
@@ -281,86 +385,116 @@ impl Namespace {
         created: Option<u32>,
         path: &[u8],
     ) -> Result<FileHandle> {
+        let plan =
+            drive(|fetch| self.open_checks(fetch, caller, &location, flags, created, path)).await?;
+        self.finish_open(caller, location, flags, plan).await
+    }
+
+    /// What `open` checks on a resolved node before it changes or opens anything,
+    /// in Linux's order; one run (see [`crate::fetch`]).
+    fn open_checks(
+        &self,
+        fetch: &mut Fetch,
+        caller: &Caller,
+        location: &Location,
+        flags: OpenFlags,
+        created: Option<u32>,
+        path: &[u8],
+    ) -> Option<Result<OpenPlan>> {
         let file_type = location.vnode.file_type();
         // `O_DIRECTORY` is checked before `O_NOFOLLOW`'s symlink (Linux's `do_open`
         // before `may_open`).
         if flags.contains(OpenFlags::DIRECTORY) && file_type != FileType::Directory {
-            return Err(
+            return Some(Err(
                 Errno::ENOTDIR.with(format!("'{}' (O_DIRECTORY)", String::from_utf8_lossy(path)))
-            );
+            ));
         }
         if file_type == FileType::Symlink {
-            return Err(Errno::ELOOP.with(format!(
+            return Some(Err(Errno::ELOOP.with(format!(
                 "'{}' is a symlink (O_NOFOLLOW)",
                 String::from_utf8_lossy(path)
-            )));
+            ))));
         }
         if file_type == FileType::Directory {
             if flags.contains(OpenFlags::CREATE) {
-                return Err(
+                return Some(Err(
                     Errno::EISDIR.with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path)))
-                );
+                ));
             }
             // O_TRUNC asks for write access too (Linux's may_open).
             if flags.writable() || flags.contains(OpenFlags::TRUNCATE) {
-                return Err(Errno::EISDIR.with(format!(
+                return Some(Err(Errno::EISDIR.with(format!(
                     "'{}' opened for writing",
                     String::from_utf8_lossy(path)
-                )));
+                ))));
             }
-            permission::may_open(&location, &caller.creds, flags).await?;
-            return Ok(FileHandle::new(
-                location,
-                None,
-                flags,
-                caller.creds.clone(),
-                None,
-            ));
+            now_try!(permission::may_open(fetch, location, &caller.creds, flags));
+            return Some(Ok(OpenPlan::Directory));
         }
         if file_type != FileType::Regular {
-            permission::may_open(&location, &caller.creds, flags).await?;
+            now_try!(permission::may_open(fetch, location, &caller.creds, flags));
             // Nothing here is a pipe, a socket's listener or a device driver, so
             // these nodes open as Linux opens a device number no driver claims
             // (and a socket, always): ENXIO.
-            return Err(Errno::ENXIO.with(format!(
+            return Some(Err(Errno::ENXIO.with(format!(
                 "'{}' is a {:?}: no device I/O through the VFS",
                 String::from_utf8_lossy(path),
                 file_type
-            )));
+            ))));
         }
         let truncate = flags.contains(OpenFlags::TRUNCATE) && created.is_none();
         if created.is_none() && (flags.writable() || truncate) {
-            location.mount.check_writable()?;
+            now_try!(Some(location.mount.check_writable()));
         }
-        let mut mode = match created {
+        let mode = match created {
             Some(mode) => Some(mode),
-            None => permission::may_open(&location, &caller.creds, flags)
-                .await?
+            None => now_try!(permission::may_open(fetch, location, &caller.creds, flags))
                 .map(|attr| attr.mode),
+        };
+        Some(Ok(OpenPlan::File { mode, truncate }))
+    }
+
+    /// What `open` does once its checks passed: truncates, opens the backend's
+    /// file.
+    async fn finish_open(
+        &self,
+        caller: &Caller,
+        location: Location,
+        flags: OpenFlags,
+        plan: OpenPlan,
+    ) -> Result<FileHandle> {
+        let OpenPlan::File { mut mode, truncate } = plan else {
+            return Ok(self.new_handle(caller, location, None, flags, plan));
         };
         if truncate {
             let change = permission::truncation(&location, &caller.creds, 0, false).await?;
             location.vnode.setattr(&change).await?;
             mode = change.mode.or(mode);
         }
-        if !permission::write_drops_set_id(&location, &caller.creds) {
-            mode = None;
-        }
-        let passed = flags
-            & (OpenFlags::READ
-                | OpenFlags::WRITE
-                | OpenFlags::APPEND
-                | OpenFlags::SYNC
-                | OpenFlags::DSYNC
-                | OpenFlags::NOATIME);
-        let file = opened(&*location.vnode, passed).await?;
-        Ok(FileHandle::new(
-            location,
-            Some(file),
-            flags,
-            caller.creds.clone(),
-            mode,
-        ))
+        let file = opened(&*location.vnode, passed_to_backend(flags)).await?;
+        let plan = OpenPlan::File { mode, truncate };
+        Ok(self.new_handle(caller, location, Some(file), flags, plan))
+    }
+
+    /// The handle of a finished `open`: it remembers the mode when the opener's
+    /// writes may have to drop set-ID bits.
+    fn new_handle(
+        &self,
+        caller: &Caller,
+        location: Location,
+        file: Option<Arc<dyn crate::OpenFile>>,
+        flags: OpenFlags,
+        plan: OpenPlan,
+    ) -> FileHandle {
+        let mode = match plan {
+            OpenPlan::File { mode, .. }
+                if permission::write_drops_set_id(&location, &caller.creds) =>
+            {
+                mode
+            }
+            _ => None,
+        };
+        FileHandle::new(location, file, flags, caller.creds.clone(), mode)
     }
 
     /// The `O_CREAT` half of `open`: finds or creates the last component, following a

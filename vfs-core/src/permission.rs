@@ -15,6 +15,7 @@
 
 use crate::attr::{Attr, FileType, SetAttr, SetTime};
 use crate::errno::{Errno, Result};
+use crate::fetch::{drive, now_try, Fetch};
 use crate::flags::{AccessMask, Credentials, OpenFlags};
 use crate::mount::Location;
 use crate::vnode::{attributes, Vnode};
@@ -231,10 +232,20 @@ fn checked(location: &Location, creds: &Credentials) -> bool {
 ///
 /// Errors: `EACCES`, the backend's `getattr` errors.
 pub async fn may_search(dir: &Location, creds: &Credentials) -> Result<()> {
+    drive(|fetch| search_permission(fetch, dir, creds)).await
+}
+
+/// [`may_search`] as one run of a path walk (see [`crate::fetch`]).
+pub(crate) fn search_permission(
+    fetch: &mut Fetch,
+    dir: &Location,
+    creds: &Credentials,
+) -> Option<Result<()>> {
     if !checked(dir, creds) {
-        return Ok(());
+        return Some(Ok(()));
     }
-    check_access(&attributes(&*dir.vnode).await?, creds, AccessMask::EXECUTE)
+    let attr = now_try!(fetch.getattr(&dir.vnode));
+    Some(check_access(&attr, creds, AccessMask::EXECUTE))
 }
 
 /// Linux's `may_create`: write and search permission on directory `dir` (`EACCES`).
@@ -281,19 +292,21 @@ pub(crate) async fn may_access(
     check_access(&attributes(&*location.vnode).await?, creds, mask)
 }
 
-/// [`check_open`] on `location`; returns the attributes it read (`None` when no
-/// check applied), so the caller can remember the mode.
-pub(crate) async fn may_open(
+/// [`check_open`] on `location`, as one run of an `open` (see [`crate::fetch`]);
+/// returns the attributes it read (`None` when no check applied), so the caller
+/// can remember the mode.
+pub(crate) fn may_open(
+    fetch: &mut Fetch,
     location: &Location,
     creds: &Credentials,
     flags: OpenFlags,
-) -> Result<Option<Attr>> {
+) -> Option<Result<Option<Attr>>> {
     if !checked(location, creds) {
-        return Ok(None);
+        return Some(Ok(None));
     }
-    let attr = attributes(&*location.vnode).await?;
-    check_open(&attr, creds, flags)?;
-    Ok(Some(attr))
+    let attr = now_try!(fetch.getattr(&location.vnode));
+    now_try!(Some(check_open(&attr, creds, flags)));
+    Some(Ok(Some(attr)))
 }
 
 /// [`check_link_source`] on `source`.

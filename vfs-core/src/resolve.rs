@@ -7,11 +7,11 @@
 
 use crate::attr::FileType;
 use crate::errno::{Errno, Error, Result};
+use crate::fetch::{drive, now_try, Fetch};
 use crate::flags::Credentials;
 use crate::mount::{Location, MountTable};
 use crate::name::{Name, PATH_MAX};
-use crate::permission::may_search;
-use crate::vnode::lookup;
+use crate::permission::search_permission;
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
@@ -153,6 +153,21 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Runs `body` as one run of a [`drive`]n or [`now`] operation: the symlinks it
+    /// counted are given back when it gives up, since its next run counts them again.
+    pub fn run<T>(
+        &mut self,
+        fetch: &mut Fetch,
+        body: impl FnOnce(&mut Self, &mut Fetch) -> Option<T>,
+    ) -> Option<T> {
+        let links_before = self.links_followed;
+        let done = body(self, fetch);
+        if done.is_none() {
+            self.links_followed = links_before;
+        }
+        done
+    }
+
     /// Resolves `path` from `start` (or the root, when absolute) to the node it names.
     /// A symlink as last component is followed when `follow_last` is set or the path
     /// ends with `/`.
@@ -162,48 +177,83 @@ impl<'a> Walker<'a> {
         path: &[u8],
         follow_last: bool,
     ) -> Result<Location> {
-        check_path(path)?;
+        drive(|fetch| {
+            self.run(fetch, |walker, fetch| {
+                walker.walk_with(fetch, start, path, follow_last)
+            })
+        })
+        .await
+    }
+
+    /// [`Walker::walk`] as one run (see [`crate::fetch`]).
+    pub fn walk_with(
+        &mut self,
+        fetch: &mut Fetch,
+        start: &Location,
+        path: &[u8],
+        follow_last: bool,
+    ) -> Option<Result<Location>> {
+        if let Err(e) = check_path(path) {
+            return Some(Err(e));
+        }
         let start = self.start_for(start, path);
         let must_be_dir = path.ends_with(b"/");
-        self.resolve(start, Remaining::of(path), follow_last, must_be_dir)
-            .await
-            .map(Cow::into_owned)
-            .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))
+        let walked = self.resolve(fetch, start, Remaining::of(path), follow_last, must_be_dir)?;
+        Some(
+            walked
+                .map(Cow::into_owned)
+                .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path)))),
+        )
     }
 
     /// Resolves every component of `path` but the last, which it returns unresolved;
     /// the directory holding it must grant search permission (`EACCES`) as Linux's
     /// walk checks it before it sees that the component is the last.
     pub async fn walk_parent(&mut self, start: &Location, path: &[u8]) -> Result<ParentWalk> {
-        check_path(path)?;
+        drive(|fetch| {
+            self.run(fetch, |walker, fetch| {
+                walker.walk_parent_with(fetch, start, path)
+            })
+        })
+        .await
+    }
+
+    fn walk_parent_with(
+        &mut self,
+        fetch: &mut Fetch,
+        start: &Location,
+        path: &[u8],
+    ) -> Option<Result<ParentWalk>> {
+        if let Err(e) = check_path(path) {
+            return Some(Err(e));
+        }
         let start = self.start_for(start, path);
         let trailing_slash = path.ends_with(b"/");
         let (parent, last) = split_last(path);
         let Some(last) = last else {
-            return Ok(ParentWalk {
+            return Some(Ok(ParentWalk {
                 dir: start.into_owned(),
                 last: LastComponent::Root,
                 trailing_slash,
-            });
+            }));
         };
-        let dir = self
-            .resolve(start, Remaining::of(parent), true, true)
-            .await
-            .map(Cow::into_owned)
-            .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
-        may_search(&dir, self.creds)
-            .await
-            .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path))))?;
+        let in_path = |e: Error| e.context_prefix(format_args!("'{}'", shown(path)));
+        let dir = now_try!(self
+            .resolve(fetch, start, Remaining::of(parent), true, true)
+            .map(|walked| walked.map(Cow::into_owned).map_err(in_path)));
+        now_try!(
+            search_permission(fetch, &dir, self.creds).map(|searched| searched.map_err(in_path))
+        );
         let last = match last {
             b"." => LastComponent::Dot,
             b".." => LastComponent::DotDot,
-            name => LastComponent::Normal(Name::new(name)?),
+            name => LastComponent::Normal(now_try!(Some(Name::new(name)))),
         };
-        Ok(ParentWalk {
+        Some(Ok(ParentWalk {
             dir,
             last,
             trailing_slash,
-        })
+        }))
     }
 
     /// Counts one symlink traversal; `ELOOP` past [`MAX_SYMLINKS`].
@@ -217,52 +267,72 @@ impl<'a> Walker<'a> {
 
     /// Reads a symlink's target for following it: `ENOENT` when empty.
     pub async fn read_target(&mut self, link: &Location) -> Result<Vec<u8>> {
-        self.count_link()?;
-        let target = link.vnode.readlink().await?;
-        if target.is_empty() {
-            return Err(Errno::ENOENT.with("empty symlink target"));
+        drive(|fetch| self.run(fetch, |walker, fetch| walker.read_target_with(fetch, link))).await
+    }
+
+    fn read_target_with(&mut self, fetch: &mut Fetch, link: &Location) -> Option<Result<Vec<u8>>> {
+        now_try!(Some(self.count_link()));
+        match fetch.readlink(&link.vnode)? {
+            Ok(target) if target.is_empty() => {
+                Some(Err(Errno::ENOENT.with("empty symlink target")))
+            }
+            read => Some(read),
         }
-        Ok(target)
     }
 
     /// One step from directory `dir`: `.`, `..` or a name, crossing onto whatever is
     /// mounted on the result.
     pub async fn step(&self, dir: &Location, component: &[u8]) -> Result<Location> {
+        drive(|fetch| self.step_with(fetch, dir, component)).await
+    }
+
+    fn step_with(
+        &self,
+        fetch: &mut Fetch,
+        dir: &Location,
+        component: &[u8],
+    ) -> Option<Result<Location>> {
         match component {
-            b"." => Ok(dir.clone()),
-            b".." => self.parent_of(dir).await,
+            b"." => Some(Ok(dir.clone())),
+            b".." => self.parent_with(fetch, dir),
             name => {
-                let name = Name::new(name)?;
-                let vnode = lookup(&*dir.vnode, &name).await.map_err(|e| {
-                    if e.context().is_none() {
-                        e.context_prefix(format_args!("'{name}'"))
-                    } else {
-                        e
-                    }
-                })?;
-                Ok(self.table.cross(Location {
+                let name = now_try!(Some(Name::new(name)));
+                let vnode = now_try!(fetch.lookup(&dir.vnode, &name).map(|found| {
+                    found.map_err(|e| {
+                        if e.context().is_none() {
+                            e.context_prefix(format_args!("'{name}'"))
+                        } else {
+                            e
+                        }
+                    })
+                }));
+                Some(Ok(self.table.cross(Location {
                     mount: dir.mount.clone(),
                     vnode,
-                }))
+                })))
             }
         }
     }
 
     /// `..` of directory `dir`.
     pub async fn parent_of(&self, dir: &Location) -> Result<Location> {
-        let mut current = dir.clone();
+        drive(|fetch| self.parent_with(fetch, dir)).await
+    }
+
+    fn parent_with(&self, fetch: &mut Fetch, dir: &Location) -> Option<Result<Location>> {
+        let mut current = dir;
         while current.is_mount_root() {
             match MountTable::covered(&current.mount) {
-                Some(covered) => current = covered.clone(),
+                Some(covered) => current = covered,
                 // The namespace root: `..` stays here.
-                None => return Ok(self.table.cross(current)),
+                None => return Some(Ok(self.table.cross(current.clone()))),
             }
         }
-        let parent = current.vnode.parent().await?;
-        Ok(self.table.cross(Location {
-            mount: current.mount,
+        let parent = now_try!(fetch.parent(&current.vnode));
+        Some(Ok(self.table.cross(Location {
+            mount: current.mount.clone(),
             vnode: parent,
-        }))
+        })))
     }
 
     /// Where a walk of `path` starts: the root for an absolute path, else `start`;
@@ -285,27 +355,28 @@ impl<'a> Walker<'a> {
         }
     }
 
-    async fn resolve<'s>(
+    fn resolve<'s>(
         &mut self,
+        fetch: &mut Fetch,
         mut current: Cow<'s, Location>,
         mut parts: Remaining<'_>,
         follow_last: bool,
         mut must_be_dir: bool,
-    ) -> Result<Cow<'s, Location>>
+    ) -> Option<Result<Cow<'s, Location>>>
     where
         'a: 's,
     {
         while let Some(part) = parts.next() {
             if current.vnode.file_type() != FileType::Directory {
-                return Err(Error::from(Errno::ENOTDIR));
+                return Some(Err(Error::from(Errno::ENOTDIR)));
             }
-            may_search(&current, self.creds).await?;
-            let next = self.step(&current, &part).await?;
+            now_try!(search_permission(fetch, &current, self.creds));
+            let next = now_try!(self.step_with(fetch, &current, &part));
             let is_last = parts.is_empty();
             if next.vnode.file_type() == FileType::Symlink
                 && (!is_last || follow_last || must_be_dir)
             {
-                let target = self.read_target(&next).await?;
+                let target = now_try!(self.read_target_with(fetch, &next));
                 if is_last && target.ends_with(b"/") {
                     must_be_dir = true;
                 }
@@ -318,9 +389,9 @@ impl<'a> Walker<'a> {
             current = Cow::Owned(next);
         }
         if must_be_dir && current.vnode.file_type() != FileType::Directory {
-            return Err(Error::from(Errno::ENOTDIR));
+            return Some(Err(Error::from(Errno::ENOTDIR)));
         }
-        Ok(current)
+        Some(Ok(current))
     }
 }
 

@@ -17,10 +17,14 @@ use vfs_core::{AccessMask, Attr, FsStat, MountOptions, OpenFlags, Result, SetTim
 ///
 /// Backends own their I/O, so no runtime is needed in the caller: each call runs its
 /// future to completion on the calling thread (`futures::executor::block_on` once
-/// it has to wait), except that `read` and `pread` first
-/// take the backend's immediate answer when it has one
-/// ([`vfs_core::OpenFile::read_at_now`]). The calls that never wait (`dup`,
-/// `umask`, ...) are reached through `Deref`.
+/// it has to wait). The hot calls first try to finish without a future, when every
+/// backend call on their way answers at once (an in-memory backend, a warm NFS
+/// cache): `open` without `O_CREAT`/`O_TRUNC`, `stat`, `lstat`, `fstat`, `close`,
+/// `read` and `pread` (through [`vfs_core::Namespace::open_now`],
+/// [`vfs_core::Namespace::stat_now`], [`vfs_core::FileHandle::getattr_now`],
+/// [`vfs_core::FileHandle::close_now`], [`vfs_core::OpenFile::read_at_now`]);
+/// the futures and the executor would cost them more than their work. The calls
+/// that never wait (`dup`, `umask`, ...) are reached through `Deref`.
 ///
 /// ```
 /// use vfs_core::OpenFlags;
@@ -80,14 +84,59 @@ macro_rules! blocking_calls {
     };
 }
 
-/// The reads, which first try to finish on the spot: an in-memory backend answers
-/// there, and the executor and the boxed future would cost more than its copy.
+/// The calls that first try to finish on the spot (see [`Blocking`]).
 impl Blocking<'_> {
     /// [`Process::read`], blocking.
     pub fn read(&self, fd: Fd, buf: &mut [u8]) -> Result<usize> {
         match self.process.read_now(fd, buf) {
             Some(done) => done,
             None => wait(self.process.read(fd, buf)),
+        }
+    }
+
+    /// [`Process::open`], blocking.
+    pub fn open(&self, path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Result<Fd> {
+        match self.process.open_now(path.as_ref(), flags) {
+            Some(opened) => wait(
+                self.process
+                    .install(opened?, flags.contains(OpenFlags::CLOEXEC)),
+            ),
+            None => wait(self.process.open(path, flags, mode)),
+        }
+    }
+
+    /// [`Process::close`], blocking.
+    pub fn close(&self, fd: Fd) -> Result<()> {
+        let Some(last) = self.process.close_descriptor(fd)? else {
+            return Ok(());
+        };
+        match last.handle.close_now() {
+            Some(done) => done,
+            None => wait(last.handle.close()),
+        }
+    }
+
+    /// [`Process::fstat`], blocking.
+    pub fn fstat(&self, fd: Fd) -> Result<Attr> {
+        match self.process.fstat_now(fd) {
+            Some(done) => done,
+            None => wait(self.process.fstat(fd)),
+        }
+    }
+
+    /// [`Process::stat`], blocking.
+    pub fn stat(&self, path: impl AsRef<[u8]>) -> Result<Attr> {
+        match self.process.stat_now(path.as_ref(), true) {
+            Some(done) => done,
+            None => wait(self.process.stat(path)),
+        }
+    }
+
+    /// [`Process::lstat`], blocking.
+    pub fn lstat(&self, path: impl AsRef<[u8]>) -> Result<Attr> {
+        match self.process.stat_now(path.as_ref(), false) {
+            Some(done) => done,
+            None => wait(self.process.lstat(path)),
         }
     }
 
@@ -101,15 +150,12 @@ impl Blocking<'_> {
 }
 
 blocking_calls! {
-    open(path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Fd;
-    close(fd: Fd) -> ();
     write(fd: Fd, data: &[u8]) -> usize;
     pwrite(fd: Fd, data: &[u8], offset: i64) -> usize;
     readv(fd: Fd, bufs: &mut [IoSliceMut<'_>]) -> usize;
     writev(fd: Fd, bufs: &[IoSlice<'_>]) -> usize;
     lseek(fd: Fd, offset: i64, whence: Whence) -> u64;
     ftruncate(fd: Fd, length: i64) -> ();
-    fstat(fd: Fd) -> Attr;
     fstatvfs(fd: Fd) -> FsStat;
     fsync(fd: Fd) -> ();
     fdatasync(fd: Fd) -> ();
@@ -117,8 +163,6 @@ blocking_calls! {
     fchown(fd: Fd, uid: Option<u32>, gid: Option<u32>) -> ();
     futimens(fd: Fd, atime: Option<SetTime>, mtime: Option<SetTime>) -> ();
     dup2(old: Fd, new: Fd) -> Fd;
-    stat(path: impl AsRef<[u8]>) -> Attr;
-    lstat(path: impl AsRef<[u8]>) -> Attr;
     mkdir(path: impl AsRef<[u8]>, mode: u32) -> ();
     mknod(path: impl AsRef<[u8]>, mode: u32, rdev: u64) -> ();
     mkfifo(path: impl AsRef<[u8]>, mode: u32) -> ();

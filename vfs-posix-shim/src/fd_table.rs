@@ -2,7 +2,7 @@
 
 use crate::ofd::OpenFileDescription;
 use std::sync::Arc;
-use vfs_core::{Errno, Result};
+use vfs_core::{Errno, Error, Result};
 
 /// A file descriptor number.
 pub type Fd = i32;
@@ -51,13 +51,12 @@ impl FdTable {
 
     /// Stores `entry` at the lowest free number at or above `min`.
     ///
-    /// Errors: `EMFILE` (no free number below the limit), `EINVAL` (`min` at or past
-    /// the limit).
-    pub fn insert(&mut self, entry: FdEntry, min: usize) -> Result<Fd> {
+    /// Errors, with `entry` handed back: `EMFILE` (no free number below the
+    /// limit), `EINVAL` (`min` at or past the limit).
+    pub fn insert(&mut self, entry: FdEntry, min: usize) -> Result<Fd, (Error, FdEntry)> {
         if min >= self.limit {
-            return Err(
-                Errno::EINVAL.with(format!("descriptor {min} is past the limit {}", self.limit))
-            );
+            let problem = format!("descriptor {min} is past the limit {}", self.limit);
+            return Err((Errno::EINVAL.with(problem), entry));
         }
         let free = (min..self.slots.len()).find(|&fd| self.slots[fd].is_none());
         let fd = match free {
@@ -68,7 +67,8 @@ impl FdTable {
                 fd
             }
             None => {
-                return Err(Errno::EMFILE.with(format!("all {} descriptors in use", self.limit)))
+                let problem = format!("all {} descriptors in use", self.limit);
+                return Err((Errno::EMFILE.with(problem), entry));
             }
         };
         self.slots[fd] = Some(entry);

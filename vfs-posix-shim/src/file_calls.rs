@@ -6,7 +6,7 @@ use crate::process::Process;
 use std::io::{IoSlice, IoSliceMut};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use vfs_core::{Attr, Errno, FileType, FsStat, OpenFlags, Result, SetAttr, SetTime};
+use vfs_core::{Attr, Errno, FileHandle, FileType, FsStat, OpenFlags, Result, SetAttr, SetTime};
 
 /// Most buffers one `readv`/`writev` takes (Linux's `IOV_MAX`).
 pub const IOV_MAX: usize = 1024;
@@ -51,9 +51,7 @@ impl Process {
     /// Errors: `EMFILE` (descriptor table full, checked first as Linux does), then
     /// those of [`vfs_core::Namespace::open`].
     pub async fn open(&self, path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Result<Fd> {
-        if !self.fds.lock().has_room() {
-            return Err(Errno::EMFILE.with("descriptor table full"));
-        }
+        self.check_room()?;
         let handle = self
             .namespace()
             .open(&self.caller(), path.as_ref(), flags, self.masked(mode))
@@ -62,20 +60,37 @@ impl Process {
             .await
     }
 
-    async fn install(&self, handle: vfs_core::FileHandle, close_on_exec: bool) -> Result<Fd> {
+    /// The handle [`Process::open`] would install, when opening takes no wait
+    /// ([`vfs_core::Namespace::open_now`]); `None`: call `open`.
+    pub(crate) fn open_now(&self, path: &[u8], flags: OpenFlags) -> Option<Result<FileHandle>> {
+        if let Err(e) = self.check_room() {
+            return Some(Err(e));
+        }
+        self.namespace()
+            .open_now(&self.caller_borrowed(), path, flags)
+    }
+
+    /// Fails with `EMFILE` when no descriptor is free, which `open` checks first as
+    /// Linux does.
+    fn check_room(&self) -> Result<()> {
+        if self.fds.lock().has_room() {
+            Ok(())
+        } else {
+            Err(Errno::EMFILE.with("descriptor table full"))
+        }
+    }
+
+    /// Gives `handle` the lowest free descriptor.
+    pub(crate) async fn install(&self, handle: FileHandle, close_on_exec: bool) -> Result<Fd> {
         let ofd = Arc::new(OpenFileDescription::new(
             self.vfs.next_description_id(),
             handle,
         ));
-        let entry = FdEntry {
-            ofd: ofd.clone(),
-            close_on_exec,
-        };
-        let inserted = self.fds.lock().insert(entry, 0);
+        let inserted = self.fds.lock().insert(FdEntry { ofd, close_on_exec }, 0);
         match inserted {
             Ok(fd) => Ok(fd),
-            Err(e) => {
-                let _ = ofd.handle.close().await;
+            Err((e, refused)) => {
+                let _ = refused.ofd.handle.close().await;
                 Err(e)
             }
         }
@@ -92,14 +107,31 @@ impl Process {
         self.release(entry.ofd).await
     }
 
+    /// [`Process::close`] up to the backend's close, which the caller makes when
+    /// this returns the description whose last descriptor went.
+    pub(crate) fn close_descriptor(&self, fd: Fd) -> Result<Option<Arc<OpenFileDescription>>> {
+        let entry = self.fds.lock().remove(fd)?;
+        Ok(self.drop_descriptor(entry.ofd))
+    }
+
     /// What closing one descriptor of `ofd` does.
     pub(crate) async fn release(&self, ofd: Arc<OpenFileDescription>) -> Result<()> {
+        match self.drop_descriptor(ofd) {
+            Some(last) => last.handle.close().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Closing one descriptor of `ofd` short of the backend's close: drops this
+    /// process's record locks on the file, and with the last descriptor the
+    /// description's `flock` lock; returns the description when it was the last.
+    fn drop_descriptor(&self, ofd: Arc<OpenFileDescription>) -> Option<Arc<OpenFileDescription>> {
         self.vfs.locks.release_records(ofd.file, self.pid);
         if ofd.fd_refs.fetch_sub(1, Ordering::AcqRel) != 1 {
-            return Ok(());
+            return None;
         }
         self.vfs.locks.release_flock(ofd.file, ofd.id);
-        ofd.handle.close().await
+        Some(ofd)
     }
 
     /// Reads at the file offset and advances it.
@@ -287,6 +319,15 @@ impl Process {
         self.description(fd)?.handle.getattr().await
     }
 
+    /// [`Process::fstat`] when the backend answers at once; `None`: call `fstat`.
+    pub(crate) fn fstat_now(&self, fd: Fd) -> Option<Result<Attr>> {
+        // Asked under the table's lock, which `getattr_now` never waits under.
+        match self.fds.lock().get(fd) {
+            Ok(entry) => entry.ofd.handle.getattr_now(),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
     /// Space figures of the file system holding the open file.
     ///
     /// Errors: `EBADF`, the backend's.
@@ -377,16 +418,10 @@ impl Process {
         let ofd = fds.get(fd)?.ofd.clone();
         let min = usize::try_from(min).map_err(|_| Errno::EINVAL.with("negative descriptor"))?;
         ofd.fd_refs.fetch_add(1, Ordering::AcqRel);
-        match fds.insert(
-            FdEntry {
-                ofd: ofd.clone(),
-                close_on_exec,
-            },
-            min,
-        ) {
+        match fds.insert(FdEntry { ofd, close_on_exec }, min) {
             Ok(new) => Ok(new),
-            Err(e) => {
-                ofd.fd_refs.fetch_sub(1, Ordering::AcqRel);
+            Err((e, refused)) => {
+                refused.ofd.fd_refs.fetch_sub(1, Ordering::AcqRel);
                 Err(e)
             }
         }

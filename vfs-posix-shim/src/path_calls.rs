@@ -18,6 +18,13 @@ impl Process {
         self.namespace().lstat(&self.caller(), path).await
     }
 
+    /// [`Process::stat`] (`follow`) or [`Process::lstat`] when the walk takes no
+    /// wait ([`vfs_core::Namespace::stat_now`]); `None`: call the `async` one.
+    pub(crate) fn stat_now(&self, path: &[u8], follow: bool) -> Option<Result<Attr>> {
+        self.namespace()
+            .stat_now(&self.caller_borrowed(), path, follow)
+    }
+
     /// Creates directory `path` with `mode` minus the umask.
     ///
     /// Errors: those of [`vfs_core::Namespace::mkdir`].

@@ -2,7 +2,7 @@
 
 use crate::fd_table::{FdTable, DEFAULT_FD_LIMIT};
 use crate::locks::LockManager;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use vfs_core::{Caller, Credentials, Location, MountOptions, Namespace, Registry, Result};
@@ -137,6 +137,12 @@ impl Process {
     /// Who makes the calls, and from where.
     pub(crate) fn caller(&self) -> Arc<Caller> {
         self.caller.read().clone()
+    }
+
+    /// [`Process::caller`] borrowed, for a call that finishes without waiting:
+    /// it saves the reference count, and `chdir` or `set_credentials` wait for it.
+    pub(crate) fn caller_borrowed(&self) -> RwLockReadGuard<'_, Arc<Caller>> {
+        self.caller.read()
     }
 
     /// Makes `cwd` the working directory.
