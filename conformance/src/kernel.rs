@@ -534,7 +534,7 @@ fn as_creds<R: Send>(creds: &Credentials, call: impl FnOnce() -> R + Send) -> R 
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                let groups: Vec<libc::gid_t> = creds.groups.to_vec();
+                let groups: Vec<libc::gid_t> = creds.groups().to_vec();
                 // SAFETY: per-thread credential changes; `groups` outlives the call.
                 let dropped = unsafe {
                     libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) == 0

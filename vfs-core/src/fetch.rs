@@ -11,10 +11,11 @@
 //!
 //! [`now`] runs such a function once and hands its `None` to the caller, which then
 //! takes the `async` path; [`drive`] runs it to completion: after each give-up it
-//! makes the recorded call with `.await`, keeps the answer, and runs the function
-//! again from the start, which this time gets that answer (and every earlier one)
-//! from the fetch. So the functions must be repeatable: they may change nothing
-//! but through the fetch, whose calls only read.
+//! makes the recorded call with `.await`, and runs the function again from the
+//! start, which this time gets every answer of the earlier runs (waited for or
+//! not) from the fetch, so each backend call is made once per operation. The
+//! functions must be repeatable: they may change nothing but through the fetch,
+//! whose calls only read.
 
 use crate::attr::Attr;
 use crate::errno::{Errno, Result};
@@ -72,68 +73,115 @@ enum Answer {
     Target(Result<Vec<u8>>),
 }
 
-/// The backend calls of one run: answered by earlier waits of the same operation,
+impl Answer {
+    fn attr(self) -> Option<Result<Attr>> {
+        match self {
+            Answer::Attr(attr) => Some(attr),
+            _ => None,
+        }
+    }
+
+    fn node(self) -> Option<Result<Arc<dyn Vnode>>> {
+        match self {
+            Answer::Node(node) => Some(node),
+            _ => None,
+        }
+    }
+
+    fn target(self) -> Option<Result<Vec<u8>>> {
+        match self {
+            Answer::Target(target) => Some(target),
+            _ => None,
+        }
+    }
+}
+
+/// The backend calls of one run: answered by earlier runs of the same operation,
 /// or by the backend on the spot, or recorded as the call to wait for.
 #[derive(Default)]
 pub(crate) struct Fetch {
-    /// Calls made with `.await` by earlier runs, with their answers.
+    /// Every call an earlier run made, with its answer, when the operation may
+    /// run again ([`drive`]): a re-run then meets the very nodes it met before
+    /// (a backend may hand out a new `Arc` for the same node on each call, and
+    /// the calls are told apart by the nodes they are made on).
     answered: Vec<(Call, Answer)>,
+    recording: bool,
     /// The call this run gave up on.
     wanted: Option<Call>,
 }
 
 impl Fetch {
-    fn answered(&self, call: &Call) -> Option<Answer> {
-        self.answered
-            .iter()
-            .find(|(made, _)| made.is(call))
-            .map(|(_, answer)| answer.clone())
-    }
-
-    fn want<T>(&mut self, call: Call) -> Option<T> {
-        self.wanted = Some(call);
-        None
+    /// `call`'s answer: an earlier run's, else `now`'s (recorded when
+    /// recording), else `None` with `call` as the one to wait for.
+    fn ask<T>(
+        &mut self,
+        call: impl FnOnce() -> Call,
+        now: impl FnOnce() -> Option<T>,
+        answer: fn(T) -> Answer,
+        unwrap: fn(Answer) -> Option<T>,
+    ) -> Option<T> {
+        if !self.recording {
+            // One run and done (`now`): nothing to remember.
+            return now().or_else(|| {
+                self.wanted = Some(call());
+                None
+            });
+        }
+        let call = call();
+        if let Some((_, earlier)) = self.answered.iter().find(|(made, _)| made.is(&call)) {
+            return unwrap(earlier.clone());
+        }
+        match now() {
+            Some(at_once) => {
+                let kept = answer(at_once);
+                self.answered.push((call, kept.clone()));
+                unwrap(kept)
+            }
+            None => {
+                self.wanted = Some(call);
+                None
+            }
+        }
     }
 
     /// [`Vnode::getattr`] of `node`.
     pub fn getattr(&mut self, node: &Arc<dyn Vnode>) -> Option<Result<Attr>> {
-        if !self.answered.is_empty() {
-            if let Some(Answer::Attr(answer)) = self.answered(&Call::Getattr(node.clone())) {
-                return Some(answer);
-            }
-        }
-        node.getattr_now()
-            .or_else(|| self.want(Call::Getattr(node.clone())))
+        self.ask(
+            || Call::Getattr(node.clone()),
+            || node.getattr_now(),
+            Answer::Attr,
+            Answer::attr,
+        )
     }
 
     /// [`Vnode::lookup`] of `name` in `dir`.
     pub fn lookup(&mut self, dir: &Arc<dyn Vnode>, name: &Name) -> Option<Result<Arc<dyn Vnode>>> {
-        if !self.answered.is_empty() {
-            let call = Call::Lookup(dir.clone(), name.clone());
-            if let Some(Answer::Node(answer)) = self.answered(&call) {
-                return Some(answer);
-            }
-        }
-        dir.lookup_now(name)
-            .or_else(|| self.want(Call::Lookup(dir.clone(), name.clone())))
+        self.ask(
+            || Call::Lookup(dir.clone(), name.clone()),
+            || dir.lookup_now(name),
+            Answer::Node,
+            Answer::node,
+        )
     }
 
     /// [`Vnode::parent`] of `dir`, which has no answer on the spot.
     pub fn parent(&mut self, dir: &Arc<dyn Vnode>) -> Option<Result<Arc<dyn Vnode>>> {
-        let call = Call::Parent(dir.clone());
-        match self.answered(&call) {
-            Some(Answer::Node(answer)) => Some(answer),
-            _ => self.want(call),
-        }
+        self.ask(
+            || Call::Parent(dir.clone()),
+            || None,
+            Answer::Node,
+            Answer::node,
+        )
     }
 
     /// [`Vnode::readlink`] of `link`, which has no answer on the spot.
     pub fn readlink(&mut self, link: &Arc<dyn Vnode>) -> Option<Result<Vec<u8>>> {
-        let call = Call::Readlink(link.clone());
-        match self.answered(&call) {
-            Some(Answer::Target(answer)) => Some(answer),
-            _ => self.want(call),
-        }
+        self.ask(
+            || Call::Readlink(link.clone()),
+            || None,
+            Answer::Target,
+            Answer::target,
+        )
     }
 }
 
@@ -146,7 +194,10 @@ pub(crate) fn now<T>(run: impl FnOnce(&mut Fetch) -> Option<T>) -> Option<T> {
 /// Runs `run` to completion, waiting for each backend call it gives up on and
 /// running it again with the answer.
 pub(crate) async fn drive<T>(mut run: impl FnMut(&mut Fetch) -> Option<Result<T>>) -> Result<T> {
-    let mut fetch = Fetch::default();
+    let mut fetch = Fetch {
+        recording: true,
+        ..Fetch::default()
+    };
     loop {
         if let Some(done) = run(&mut fetch) {
             return done;

@@ -8,7 +8,6 @@ use crate::namespace::truncate_checks;
 use crate::open_file::OpenFile;
 use crate::permission;
 use crate::vnode::{attributes, DirEntry, DirPage};
-use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -29,9 +28,11 @@ const READDIR_PAGE: usize = 512;
 /// (and set-group-ID as Linux's `file_remove_privs` does).
 pub struct FileHandle {
     location: Location,
-    /// The backend's per-open state; `None` for a directory, and taken at close so
-    /// the backend's object goes when its contract says it does.
-    file: RwLock<Option<Arc<dyn OpenFile>>>,
+    /// The backend's per-open state; `None` for a directory. Not behind a lock:
+    /// `closed` says whether it may still be used, and it goes with the handle,
+    /// after every call that borrowed it has returned (as Linux's last `fput`
+    /// comes after the calls that held the file).
+    file: Option<Arc<dyn OpenFile>>,
     flags: OpenFlags,
     /// The node's type, fixed for its life, asked once rather than on every read.
     directory: bool,
@@ -58,7 +59,7 @@ impl FileHandle {
         FileHandle {
             directory: location.vnode.file_type() == FileType::Directory,
             location,
-            file: RwLock::new(file),
+            file,
             flags,
             closed: AtomicBool::new(false),
             creds,
@@ -112,8 +113,7 @@ impl FileHandle {
         Ok(())
     }
 
-    fn writable_file(&self) -> Result<Arc<dyn OpenFile>> {
-        self.live()?;
+    fn writable_file(&self) -> Result<&Arc<dyn OpenFile>> {
         if !self.flags.writable() || self.is_directory() {
             return Err(Errno::EBADF.with("not open for writing"));
         }
@@ -125,8 +125,9 @@ impl FileHandle {
     }
 
     /// The backend's open file; `EBADF` once closed.
-    fn open_file(&self) -> Result<Arc<dyn OpenFile>> {
-        self.file.read().clone().ok_or_else(closed)
+    fn open_file(&self) -> Result<&Arc<dyn OpenFile>> {
+        self.live()?;
+        self.file.as_ref().ok_or_else(closed)
     }
 
     /// Reads at `offset` (`pread`): the backend's [`OpenFile::read_at_now`] when it
@@ -152,9 +153,7 @@ impl FileHandle {
         if let Err(e) = self.check_readable(offset, buf.len()) {
             return Some(Err(e));
         }
-        // Borrowed, not cloned: no `.await` follows, and a racing `close` only
-        // waits for this call to return.
-        match self.file.read().as_deref() {
+        match &self.file {
             Some(file) => file.read_at_now(offset, buf),
             None => Some(Err(closed())),
         }
@@ -305,8 +304,8 @@ impl FileHandle {
     /// The first error is returned; release happens regardless.
     ///
     /// Every later call on the handle, a second `close` included, fails with `EBADF`.
-    /// The backend's open-file object is dropped here; the node itself stays
-    /// referenced until the handle is dropped.
+    /// The backend's open-file object and the node stay referenced until the
+    /// handle is dropped.
     ///
     /// Errors: the backend's `flush` and `release` errors; `EBADF` when closed already.
     pub async fn close(&self) -> Result<()> {
@@ -316,7 +315,7 @@ impl FileHandle {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(closed());
         }
-        let Some(file) = self.file.write().take() else {
+        let Some(file) = &self.file else {
             return Ok(());
         };
         let flushed = file.flush().await;
@@ -330,14 +329,12 @@ impl FileHandle {
     ///
     /// Errors: `EBADF` when closed already.
     pub fn close_now(&self) -> Option<Result<()>> {
-        let mut file = self.file.write();
-        if file.as_ref().is_some_and(|file| file.needs_close()) {
+        if self.file.as_ref().is_some_and(|file| file.needs_close()) {
             return None;
         }
         if self.closed.swap(true, Ordering::AcqRel) {
             return Some(Err(closed()));
         }
-        *file = None;
         Some(Ok(()))
     }
 }

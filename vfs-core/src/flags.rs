@@ -76,8 +76,10 @@ pub struct Credentials {
     pub uid: u32,
     /// Effective group ID.
     pub gid: u32,
-    /// Supplementary groups.
-    pub groups: Arc<[u32]>,
+    /// Supplementary groups; `None` when there are none, so the common case
+    /// clones (every open file keeps its opener's credentials) without touching
+    /// a reference count.
+    groups: Option<Arc<[u32]>>,
 }
 
 impl Credentials {
@@ -88,11 +90,17 @@ impl Credentials {
 
     /// A user with the given groups.
     pub fn new(uid: u32, gid: u32, groups: impl IntoIterator<Item = u32>) -> Credentials {
+        let groups: Arc<[u32]> = groups.into_iter().collect();
         Credentials {
             uid,
             gid,
-            groups: groups.into_iter().collect(),
+            groups: (!groups.is_empty()).then_some(groups),
         }
+    }
+
+    /// The supplementary groups.
+    pub fn groups(&self) -> &[u32] {
+        self.groups.as_deref().unwrap_or_default()
     }
 
     /// True for the superuser (uid 0), who holds every capability the permission
@@ -104,7 +112,7 @@ impl Credentials {
 
     /// True when the caller is in group `gid`, as primary or supplementary group.
     pub fn in_group(&self, gid: u32) -> bool {
-        self.gid == gid || self.groups.contains(&gid)
+        self.gid == gid || self.groups().contains(&gid)
     }
 }
 

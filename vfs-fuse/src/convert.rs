@@ -99,6 +99,6 @@ mod tests {
     fn own_credentials_include_supplementary_groups() {
         let creds = credentials(0, 0, std::process::id());
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        assert_eq!(creds.groups.to_vec(), groups_of_status(&status));
+        assert_eq!(creds.groups().to_vec(), groups_of_status(&status));
     }
 }

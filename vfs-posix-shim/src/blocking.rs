@@ -1,7 +1,7 @@
 //! The blocking form of every call, for C callers and plain threads.
 
 use crate::fd_table::Fd;
-use crate::file_calls::Whence;
+use crate::file_calls::{discard, Whence};
 use crate::lock_calls::{FlockOp, RecordLock};
 use crate::ofd::DirEnt;
 use crate::process::Process;
@@ -97,10 +97,10 @@ impl Blocking<'_> {
     /// [`Process::open`], blocking.
     pub fn open(&self, path: impl AsRef<[u8]>, flags: OpenFlags, mode: u32) -> Result<Fd> {
         match self.process.open_now(path.as_ref(), flags) {
-            Some(opened) => wait(
-                self.process
-                    .install(opened?, flags.contains(OpenFlags::CLOEXEC)),
-            ),
+            Some(opened) => self
+                .process
+                .install(opened?, flags.contains(OpenFlags::CLOEXEC))
+                .map_err(|refused| wait(discard(refused))),
             None => wait(self.process.open(path, flags, mode)),
         }
     }

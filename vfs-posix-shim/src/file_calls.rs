@@ -6,7 +6,9 @@ use crate::process::Process;
 use std::io::{IoSlice, IoSliceMut};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use vfs_core::{Attr, Errno, FileHandle, FileType, FsStat, OpenFlags, Result, SetAttr, SetTime};
+use vfs_core::{
+    Attr, Errno, Error, FileHandle, FileType, FsStat, OpenFlags, Result, SetAttr, SetTime,
+};
 
 /// Most buffers one `readv`/`writev` takes (Linux's `IOV_MAX`).
 pub const IOV_MAX: usize = 1024;
@@ -39,6 +41,13 @@ fn offset_of(offset: i64) -> Result<u64> {
     u64::try_from(offset).map_err(|_| Errno::EINVAL.with(format!("negative offset {offset}")))
 }
 
+/// Closes a description [`Process::install`] found no descriptor for, and
+/// returns why.
+pub(crate) async fn discard((error, ofd): (Error, Arc<OpenFileDescription>)) -> Error {
+    let _ = ofd.handle.close().await;
+    error
+}
+
 impl Process {
     /// The open file description behind `fd`. Errors: `EBADF`.
     pub(crate) fn description(&self, fd: Fd) -> Result<Arc<OpenFileDescription>> {
@@ -56,18 +65,24 @@ impl Process {
             .namespace()
             .open(&self.caller(), path.as_ref(), flags, self.masked(mode))
             .await?;
-        self.install(handle, flags.contains(OpenFlags::CLOEXEC))
-            .await
+        match self.install(handle, flags.contains(OpenFlags::CLOEXEC)) {
+            Ok(fd) => Ok(fd),
+            Err(refused) => Err(discard(refused).await),
+        }
     }
 
     /// The handle [`Process::open`] would install, when opening takes no wait
     /// ([`vfs_core::Namespace::open_now`]); `None`: call `open`.
+    ///
+    /// The table is looked at only when opening fails: a full table then makes it
+    /// `EMFILE`, the error `open` checks first, and a handle opened meanwhile
+    /// meets `EMFILE` when `install` finds no room, so the caller sees Linux's
+    /// errno without an extra pass over the table on every open.
     pub(crate) fn open_now(&self, path: &[u8], flags: OpenFlags) -> Option<Result<FileHandle>> {
-        if let Err(e) = self.check_room() {
-            return Some(Err(e));
-        }
-        self.namespace()
-            .open_now(&self.caller_borrowed(), path, flags)
+        let opened = self
+            .namespace()
+            .open_now(&self.caller_borrowed(), path, flags)?;
+        Some(opened.map_err(|e| self.check_room().err().unwrap_or(e)))
     }
 
     /// Fails with `EMFILE` when no descriptor is free, which `open` checks first as
@@ -80,20 +95,18 @@ impl Process {
         }
     }
 
-    /// Gives `handle` the lowest free descriptor.
-    pub(crate) async fn install(&self, handle: FileHandle, close_on_exec: bool) -> Result<Fd> {
-        let ofd = Arc::new(OpenFileDescription::new(
-            self.vfs.next_description_id(),
-            handle,
-        ));
-        let inserted = self.fds.lock().insert(FdEntry { ofd, close_on_exec }, 0);
-        match inserted {
-            Ok(fd) => Ok(fd),
-            Err((e, refused)) => {
-                let _ = refused.ofd.handle.close().await;
-                Err(e)
-            }
-        }
+    /// Gives `handle` the lowest free descriptor. When none is free, hands back
+    /// the error with the description, for [`discard`].
+    pub(crate) fn install(
+        &self,
+        handle: FileHandle,
+        close_on_exec: bool,
+    ) -> Result<Fd, (Error, Arc<OpenFileDescription>)> {
+        let ofd = Arc::new(OpenFileDescription::new(handle));
+        self.fds
+            .lock()
+            .insert(FdEntry { ofd, close_on_exec }, 0)
+            .map_err(|(e, refused)| (e, refused.ofd))
     }
 
     /// Closes `fd`. Drops this process's record locks on the file (POSIX: any close
@@ -130,7 +143,9 @@ impl Process {
         if ofd.fd_refs.fetch_sub(1, Ordering::AcqRel) != 1 {
             return None;
         }
-        self.vfs.locks.release_flock(ofd.file, ofd.id);
+        if let Some(owner) = ofd.flock_owner_if_any() {
+            self.vfs.locks.release_flock(ofd.file, owner);
+        }
         Some(ofd)
     }
 

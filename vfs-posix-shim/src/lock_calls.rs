@@ -155,7 +155,7 @@ impl Process {
         };
         self.vfs
             .locks
-            .flock(ofd.file, ofd.id, kind, !nonblocking)
+            .flock(ofd.file, ofd.flock_owner(&self.vfs), kind, !nonblocking)
             .await
     }
 }

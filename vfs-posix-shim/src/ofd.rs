@@ -1,10 +1,12 @@
 //! Open file descriptions: what `open` creates and `dup` shares.
 
 use crate::locks::FileKey;
+use crate::process::Vfs;
 use futures::lock::Mutex as AsyncMutex;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicUsize;
+use std::sync::OnceLock;
 use vfs_core::{FileHandle, FileType, OpenFlags};
 
 /// One entry a directory stream hands out (`struct dirent`).
@@ -43,8 +45,9 @@ pub(crate) struct Position {
 /// An open file description: the namespace's handle, the file offset, the status
 /// flags, shared by every descriptor `dup` made from the same `open`.
 pub(crate) struct OpenFileDescription {
-    /// Unique per [`crate::Vfs`]; owns `flock` locks.
-    pub id: u64,
+    /// Unique per [`crate::Vfs`], given at the first `flock` (most descriptions
+    /// never take one): what owns the description's `flock` lock.
+    flock_owner: OnceLock<u64>,
     pub handle: FileHandle,
     pub file: FileKey,
     /// The status flags `fcntl(F_SETFL)` may change (`APPEND`, `NONBLOCK`), with the
@@ -56,7 +59,7 @@ pub(crate) struct OpenFileDescription {
 }
 
 impl OpenFileDescription {
-    pub fn new(id: u64, handle: FileHandle) -> OpenFileDescription {
+    pub fn new(handle: FileHandle) -> OpenFileDescription {
         let location = handle.location();
         let file = FileKey {
             mount: location.mount().id(),
@@ -64,13 +67,24 @@ impl OpenFileDescription {
         };
         let status = Mutex::new(handle.flags());
         OpenFileDescription {
-            id,
+            flock_owner: OnceLock::new(),
             handle,
             file,
             status,
             position: AsyncMutex::new(Position::default()),
             fd_refs: AtomicUsize::new(1),
         }
+    }
+
+    /// The owner of this description's `flock` lock, given by `vfs` the first
+    /// time it is asked for.
+    pub fn flock_owner(&self, vfs: &Vfs) -> u64 {
+        *self.flock_owner.get_or_init(|| vfs.next_flock_owner())
+    }
+
+    /// The owner of this description's `flock` lock, if it ever asked for one.
+    pub fn flock_owner_if_any(&self) -> Option<u64> {
+        self.flock_owner.get().copied()
     }
 
     pub fn status(&self) -> OpenFlags {

@@ -14,7 +14,7 @@ pub struct Vfs {
     registry: Arc<Registry>,
     pub(crate) locks: LockManager,
     next_pid: AtomicU64,
-    next_description: AtomicU64,
+    next_flock_owner: AtomicU64,
 }
 
 impl Vfs {
@@ -25,7 +25,7 @@ impl Vfs {
             registry,
             locks: LockManager::new(),
             next_pid: AtomicU64::new(1),
-            next_description: AtomicU64::new(1),
+            next_flock_owner: AtomicU64::new(1),
         })
     }
 
@@ -73,8 +73,8 @@ impl Vfs {
         }
     }
 
-    pub(crate) fn next_description_id(&self) -> u64 {
-        self.next_description.fetch_add(1, Ordering::Relaxed)
+    pub(crate) fn next_flock_owner(&self) -> u64 {
+        self.next_flock_owner.fetch_add(1, Ordering::Relaxed)
     }
 }
 
