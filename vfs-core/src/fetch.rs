@@ -11,14 +11,15 @@
 //!
 //! [`now`] runs such a function once and hands its `None` to the caller, which then
 //! takes the `async` path; [`drive`] runs it to completion: after each give-up it
-//! makes the recorded call with `.await`, and runs the function again from the
-//! start, which this time gets every answer of the earlier runs (waited for or
-//! not) from the fetch, so each backend call is made once per operation. The
-//! functions must be repeatable: they may change nothing but through the fetch,
-//! whose calls only read.
+//! makes the recorded call with `.await`, keeps the answer, and runs the function
+//! again from the start, which this time gets that answer (and every earlier one)
+//! from the fetch, so no call waited for is made twice. The functions must be
+//! repeatable: they may change nothing but through the fetch, whose calls only
+//! read.
 
 use crate::attr::Attr;
 use crate::errno::{Errno, Result};
+use crate::mount::Location;
 use crate::name::Name;
 use crate::vnode::Vnode;
 use std::sync::Arc;
@@ -36,32 +37,47 @@ macro_rules! now_try {
 }
 pub(crate) use now_try;
 
-/// A backend call a run could not get answered at once.
+/// What a backend call asks.
+#[derive(Clone, PartialEq, Eq)]
+enum Ask {
+    Getattr,
+    Lookup(Name),
+    Parent,
+    Readlink,
+}
+
+/// A backend call a run could not get answered at once: `ask` of `node`, which
+/// is node `ino` of mount `mount`. Calls are told apart by mount and inode
+/// number, not by the `Arc` they are made on: a backend may hand out a new one
+/// for the same node on every lookup, and a re-run must still find its answer.
 #[derive(Clone)]
-enum Call {
-    Getattr(Arc<dyn Vnode>),
-    Lookup(Arc<dyn Vnode>, Name),
-    Parent(Arc<dyn Vnode>),
-    Readlink(Arc<dyn Vnode>),
+struct Call {
+    mount: u64,
+    ino: u64,
+    ask: Ask,
+    node: Arc<dyn Vnode>,
 }
 
 impl Call {
-    fn is(&self, other: &Call) -> bool {
-        match (self, other) {
-            (Call::Getattr(a), Call::Getattr(b))
-            | (Call::Parent(a), Call::Parent(b))
-            | (Call::Readlink(a), Call::Readlink(b)) => Arc::ptr_eq(a, b),
-            (Call::Lookup(a, x), Call::Lookup(b, y)) => Arc::ptr_eq(a, b) && x == y,
-            _ => false,
+    fn new(at: &Location, ask: Ask) -> Call {
+        Call {
+            mount: at.mount.id(),
+            ino: at.vnode.ino(),
+            ask,
+            node: at.vnode.clone(),
         }
     }
 
+    fn is(&self, at: &Location, ask: &Ask) -> bool {
+        self.ino == at.vnode.ino() && self.mount == at.mount.id() && self.ask == *ask
+    }
+
     async fn make(&self) -> Answer {
-        match self {
-            Call::Getattr(node) => Answer::Attr(node.getattr().await),
-            Call::Lookup(dir, name) => Answer::Node(dir.lookup(name).await),
-            Call::Parent(dir) => Answer::Node(dir.parent().await),
-            Call::Readlink(link) => Answer::Target(link.readlink().await),
+        match &self.ask {
+            Ask::Getattr => Answer::Attr(self.node.getattr().await),
+            Ask::Lookup(name) => Answer::Node(self.node.lookup(name).await),
+            Ask::Parent => Answer::Node(self.node.parent().await),
+            Ask::Readlink => Answer::Target(self.node.readlink().await),
         }
     }
 }
@@ -73,115 +89,68 @@ enum Answer {
     Target(Result<Vec<u8>>),
 }
 
-impl Answer {
-    fn attr(self) -> Option<Result<Attr>> {
-        match self {
-            Answer::Attr(attr) => Some(attr),
-            _ => None,
-        }
-    }
-
-    fn node(self) -> Option<Result<Arc<dyn Vnode>>> {
-        match self {
-            Answer::Node(node) => Some(node),
-            _ => None,
-        }
-    }
-
-    fn target(self) -> Option<Result<Vec<u8>>> {
-        match self {
-            Answer::Target(target) => Some(target),
-            _ => None,
-        }
-    }
-}
-
-/// The backend calls of one run: answered by earlier runs of the same operation,
-/// or by the backend on the spot, or recorded as the call to wait for.
+/// The backend calls of one run: answered by waits of earlier runs of the same
+/// operation, or by the backend on the spot, or recorded as the call to wait for.
 #[derive(Default)]
 pub(crate) struct Fetch {
-    /// Every call an earlier run made, with its answer, when the operation may
-    /// run again ([`drive`]): a re-run then meets the very nodes it met before
-    /// (a backend may hand out a new `Arc` for the same node on each call, and
-    /// the calls are told apart by the nodes they are made on).
-    answered: Vec<(Call, Answer)>,
-    recording: bool,
+    /// The calls earlier runs waited for, with their answers.
+    waited: Vec<(Call, Answer)>,
     /// The call this run gave up on.
     wanted: Option<Call>,
 }
 
 impl Fetch {
-    /// `call`'s answer: an earlier run's, else `now`'s (recorded when
-    /// recording), else `None` with `call` as the one to wait for.
-    fn ask<T>(
-        &mut self,
-        call: impl FnOnce() -> Call,
-        now: impl FnOnce() -> Option<T>,
-        answer: fn(T) -> Answer,
-        unwrap: fn(Answer) -> Option<T>,
-    ) -> Option<T> {
-        if !self.recording {
-            // One run and done (`now`): nothing to remember.
-            return now().or_else(|| {
-                self.wanted = Some(call());
-                None
-            });
+    /// The answer an earlier run waited for to `ask` of `at`.
+    fn waited(&self, at: &Location, ask: &Ask) -> Option<Answer> {
+        self.waited
+            .iter()
+            .find(|(call, _)| call.is(at, ask))
+            .map(|(_, answer)| answer.clone())
+    }
+
+    fn want<T>(&mut self, at: &Location, ask: Ask) -> Option<T> {
+        self.wanted = Some(Call::new(at, ask));
+        None
+    }
+
+    /// [`Vnode::getattr`] of the node at `at`.
+    pub fn getattr(&mut self, at: &Location) -> Option<Result<Attr>> {
+        if let Some(Answer::Attr(attr)) = self.waited(at, &Ask::Getattr) {
+            return Some(attr);
         }
-        let call = call();
-        if let Some((_, earlier)) = self.answered.iter().find(|(made, _)| made.is(&call)) {
-            return unwrap(earlier.clone());
-        }
-        match now() {
-            Some(at_once) => {
-                let kept = answer(at_once);
-                self.answered.push((call, kept.clone()));
-                unwrap(kept)
+        at.vnode
+            .getattr_now()
+            .or_else(|| self.want(at, Ask::Getattr))
+    }
+
+    /// [`Vnode::lookup`] of `name` in the directory at `dir`.
+    pub fn lookup(&mut self, dir: &Location, name: &Name) -> Option<Result<Arc<dyn Vnode>>> {
+        if !self.waited.is_empty() {
+            if let Some(Answer::Node(node)) = self.waited(dir, &Ask::Lookup(name.clone())) {
+                return Some(node);
             }
-            None => {
-                self.wanted = Some(call);
-                None
-            }
+        }
+        dir.vnode
+            .lookup_now(name)
+            .or_else(|| self.want(dir, Ask::Lookup(name.clone())))
+    }
+
+    /// [`Vnode::parent`] of the directory at `dir`, which has no answer on the
+    /// spot.
+    pub fn parent(&mut self, dir: &Location) -> Option<Result<Arc<dyn Vnode>>> {
+        match self.waited(dir, &Ask::Parent) {
+            Some(Answer::Node(parent)) => Some(parent),
+            _ => self.want(dir, Ask::Parent),
         }
     }
 
-    /// [`Vnode::getattr`] of `node`.
-    pub fn getattr(&mut self, node: &Arc<dyn Vnode>) -> Option<Result<Attr>> {
-        self.ask(
-            || Call::Getattr(node.clone()),
-            || node.getattr_now(),
-            Answer::Attr,
-            Answer::attr,
-        )
-    }
-
-    /// [`Vnode::lookup`] of `name` in `dir`.
-    pub fn lookup(&mut self, dir: &Arc<dyn Vnode>, name: &Name) -> Option<Result<Arc<dyn Vnode>>> {
-        self.ask(
-            || Call::Lookup(dir.clone(), name.clone()),
-            || dir.lookup_now(name),
-            Answer::Node,
-            Answer::node,
-        )
-    }
-
-    /// [`Vnode::parent`] of `dir`, which has no answer on the spot.
-    pub fn parent(&mut self, dir: &Arc<dyn Vnode>) -> Option<Result<Arc<dyn Vnode>>> {
-        self.ask(
-            || Call::Parent(dir.clone()),
-            || None,
-            Answer::Node,
-            Answer::node,
-        )
-    }
-
-    /// [`Vnode::readlink`] of `link`, which has no answer on the spot.
-    pub fn readlink(&mut self, link: &Arc<dyn Vnode>) -> Option<Result<Vec<u8>>> {
-        self.ask(
-            || Call::Readlink(link.clone()),
-            || None,
-            Answer::Target,
-            Answer::target,
-        )
+    /// [`Vnode::readlink`] of the symlink at `link`, which has no answer on the
+    /// spot.
+    pub fn readlink(&mut self, link: &Location) -> Option<Result<Vec<u8>>> {
+        match self.waited(link, &Ask::Readlink) {
+            Some(Answer::Target(target)) => Some(target),
+            _ => self.want(link, Ask::Readlink),
+        }
     }
 }
 
@@ -194,10 +163,7 @@ pub(crate) fn now<T>(run: impl FnOnce(&mut Fetch) -> Option<T>) -> Option<T> {
 /// Runs `run` to completion, waiting for each backend call it gives up on and
 /// running it again with the answer.
 pub(crate) async fn drive<T>(mut run: impl FnMut(&mut Fetch) -> Option<Result<T>>) -> Result<T> {
-    let mut fetch = Fetch {
-        recording: true,
-        ..Fetch::default()
-    };
+    let mut fetch = Fetch::default();
     loop {
         if let Some(done) = run(&mut fetch) {
             return done;
@@ -208,6 +174,6 @@ pub(crate) async fn drive<T>(mut run: impl FnMut(&mut Fetch) -> Option<Result<T>
             );
         };
         let answer = call.make().await;
-        fetch.answered.push((call, answer));
+        fetch.waited.push((call, answer));
     }
 }

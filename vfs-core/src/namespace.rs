@@ -272,7 +272,7 @@ impl Namespace {
         follow: bool,
     ) -> Option<Result<Attr>> {
         let location = now_try!(walker.walk_with(fetch, &caller.cwd, path, follow));
-        fetch.getattr(&location.vnode)
+        fetch.getattr(&location)
     }
 
     /// Opens (and with `CREATE` creates) `path`. `mode` is the final permission mode

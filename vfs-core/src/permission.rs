@@ -244,7 +244,7 @@ pub(crate) fn search_permission(
     if !checked(dir, creds) {
         return Some(Ok(()));
     }
-    let attr = now_try!(fetch.getattr(&dir.vnode));
+    let attr = now_try!(fetch.getattr(dir));
     Some(check_access(&attr, creds, AccessMask::EXECUTE))
 }
 
@@ -304,7 +304,7 @@ pub(crate) fn may_open(
     if !checked(location, creds) {
         return Some(Ok(None));
     }
-    let attr = now_try!(fetch.getattr(&location.vnode));
+    let attr = now_try!(fetch.getattr(location));
     now_try!(Some(check_open(&attr, creds, flags)));
     Some(Ok(Some(attr)))
 }

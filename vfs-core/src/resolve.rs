@@ -272,7 +272,7 @@ impl<'a> Walker<'a> {
 
     fn read_target_with(&mut self, fetch: &mut Fetch, link: &Location) -> Option<Result<Vec<u8>>> {
         now_try!(Some(self.count_link()));
-        match fetch.readlink(&link.vnode)? {
+        match fetch.readlink(link)? {
             Ok(target) if target.is_empty() => {
                 Some(Err(Errno::ENOENT.with("empty symlink target")))
             }
@@ -297,7 +297,7 @@ impl<'a> Walker<'a> {
             b".." => self.parent_with(fetch, dir),
             name => {
                 let name = now_try!(Some(Name::new(name)));
-                let vnode = now_try!(fetch.lookup(&dir.vnode, &name).map(|found| {
+                let vnode = now_try!(fetch.lookup(dir, &name).map(|found| {
                     found.map_err(|e| {
                         if e.context().is_none() {
                             e.context_prefix(format_args!("'{name}'"))
@@ -328,7 +328,7 @@ impl<'a> Walker<'a> {
                 None => return Some(Ok(self.table.cross(current.clone()))),
             }
         }
-        let parent = now_try!(fetch.parent(&current.vnode));
+        let parent = now_try!(fetch.parent(current));
         Some(Ok(self.table.cross(Location {
             mount: current.mount.clone(),
             vnode: parent,
