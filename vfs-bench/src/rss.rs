@@ -43,7 +43,7 @@ pub fn child(args: &ChildArgs) -> Fallible<()> {
     let process = vfs.process();
     let posix = process.blocking();
     stream_read(posix, &format!("{}/src", args.dir), args.size)?;
-    stream_write(posix, &format!("{}/dst", args.dir), args.size)?;
+    stream_write(posix, format!("{}/dst", args.dir), args.size)?;
     let status = fs::read_to_string("/proc/self/status")?;
     let peak = vm_hwm(&status).ok_or("no VmHWM line in /proc/self/status")?;
     println!("{peak}");

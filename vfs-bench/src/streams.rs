@@ -31,7 +31,7 @@ pub fn stream_read(posix: Blocking<'_>, path: &str, size: u64) -> Fallible<()> {
 
 /// Creates `path` and writes `size` bytes to it in 1 MiB writes, then closes it
 /// (on NFS the close commits, so it is part of the write).
-pub fn stream_write(posix: Blocking<'_>, path: &str, size: u64) -> Fallible<()> {
+pub fn stream_write(posix: Blocking<'_>, path: impl AsRef<[u8]>, size: u64) -> Fallible<()> {
     let chunk = pattern();
     let flags = OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::TRUNCATE;
     let fd = posix.open(path, flags, 0o644)?;

@@ -182,18 +182,23 @@ impl MountTable {
 
     /// If a file system is mounted on `location`, the root of the topmost one;
     /// otherwise `location` itself.
-    pub(crate) fn cross(&self, mut location: Location) -> Location {
-        if location.mount.mounted_on.load(Ordering::Acquire) == 0 {
-            return location;
+    pub(crate) fn cross(&self, location: Location) -> Location {
+        self.crossing(&location.mount, &location.vnode)
+            .unwrap_or(location)
+    }
+
+    /// If a file system is mounted on node `vnode` of `mount`, the root of the
+    /// topmost one; `None` when nothing is.
+    pub(crate) fn crossing(&self, mount: &Mount, vnode: &Arc<dyn Vnode>) -> Option<Location> {
+        if mount.mounted_on.load(Ordering::Acquire) == 0 {
+            return None;
         }
         let inner = self.inner.read();
-        while let Some(mount) = inner
-            .covering
-            .get(&(location.mount.id, location.vnode.ino()))
-        {
-            location = Self::root_of(mount);
+        let mut on_top = inner.covering.get(&(mount.id, vnode.ino()))?;
+        while let Some(higher) = inner.covering.get(&(on_top.id, on_top.root.ino())) {
+            on_top = higher;
         }
-        location
+        Some(Self::root_of(on_top))
     }
 
     /// True when some file system is mounted on node `ino` of `mount`.

@@ -9,11 +9,13 @@ use crate::attr::FileType;
 use crate::errno::{Errno, Error, Result};
 use crate::fetch::{drive, now_try, Fetch};
 use crate::flags::Credentials;
-use crate::mount::{Location, MountTable};
+use crate::mount::{Location, Mount, MountTable};
 use crate::name::{Name, PATH_MAX};
 use crate::permission::search_permission;
+use crate::vnode::Vnode;
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// How many symlinks one resolution may follow before failing with `ELOOP` (Linux's
 /// `MAXSYMLINKS`).
@@ -39,6 +41,34 @@ pub(crate) struct ParentWalk {
     pub last: LastComponent,
     /// The path ended with `/`: the last component must be a directory.
     pub trailing_slash: bool,
+}
+
+/// Where one step of a walk lands.
+enum Stepped {
+    /// On this node of the mount the step started on.
+    Within(Arc<dyn Vnode>),
+    /// Elsewhere: on a mount's root, or through `..` onto the mount below.
+    Onto(Location),
+}
+
+impl Stepped {
+    fn file_type(&self) -> FileType {
+        match self {
+            Stepped::Within(vnode) => vnode.file_type(),
+            Stepped::Onto(location) => location.vnode.file_type(),
+        }
+    }
+
+    /// The location stepped to; `mount` gives the mount stepped from.
+    fn into_location(self, mount: impl FnOnce() -> Arc<Mount>) -> Location {
+        match self {
+            Stepped::Within(vnode) => Location {
+                mount: mount(),
+                vnode,
+            },
+            Stepped::Onto(location) => location,
+        }
+    }
 }
 
 /// Checks a path as every call taking one does: `ENOENT` when empty, `EINVAL` when it
@@ -292,9 +322,22 @@ impl<'a> Walker<'a> {
         dir: &Location,
         component: &[u8],
     ) -> Option<Result<Location>> {
+        let stepped = now_try!(self.stepped(fetch, dir, component));
+        Some(Ok(stepped.into_location(|| dir.mount.clone())))
+    }
+
+    /// [`Walker::step`] as one run, telling a step that stays on `dir`'s mount
+    /// (so a walk can keep the mount it has instead of counting one more
+    /// reference to it per component) from one that lands elsewhere.
+    fn stepped(
+        &self,
+        fetch: &mut Fetch,
+        dir: &Location,
+        component: &[u8],
+    ) -> Option<Result<Stepped>> {
         match component {
-            b"." => Some(Ok(dir.clone())),
-            b".." => self.parent_with(fetch, dir),
+            b"." => Some(Ok(Stepped::Within(dir.vnode.clone()))),
+            b".." => Some(self.parent_with(fetch, dir)?.map(Stepped::Onto)),
             name => {
                 let name = now_try!(Some(Name::new(name)));
                 let vnode = now_try!(fetch.lookup(dir, &name).map(|found| {
@@ -306,10 +349,10 @@ impl<'a> Walker<'a> {
                         }
                     })
                 }));
-                Some(Ok(self.table.cross(Location {
-                    mount: dir.mount.clone(),
-                    vnode,
-                })))
+                Some(Ok(match self.table.crossing(&dir.mount, &vnode) {
+                    None => Stepped::Within(vnode),
+                    Some(mounted) => Stepped::Onto(mounted),
+                }))
             }
         }
     }
@@ -371,12 +414,11 @@ impl<'a> Walker<'a> {
                 return Some(Err(Error::from(Errno::ENOTDIR)));
             }
             now_try!(search_permission(fetch, &current, self.creds));
-            let next = now_try!(self.step_with(fetch, &current, &part));
+            let next = now_try!(self.stepped(fetch, &current, &part));
             let is_last = parts.is_empty();
-            if next.vnode.file_type() == FileType::Symlink
-                && (!is_last || follow_last || must_be_dir)
-            {
-                let target = now_try!(self.read_target_with(fetch, &next));
+            if next.file_type() == FileType::Symlink && (!is_last || follow_last || must_be_dir) {
+                let link = next.into_location(|| current.mount.clone());
+                let target = now_try!(self.read_target_with(fetch, &link));
                 if is_last && target.ends_with(b"/") {
                     must_be_dir = true;
                 }
@@ -386,7 +428,12 @@ impl<'a> Walker<'a> {
                 }
                 continue;
             }
-            current = Cow::Owned(next);
+            // The mount moves on from the directory just left, unless it was
+            // borrowed (the start).
+            current = Cow::Owned(next.into_location(|| match current {
+                Cow::Owned(left) => left.mount,
+                Cow::Borrowed(left) => left.mount.clone(),
+            }));
         }
         if must_be_dir && current.vnode.file_type() != FileType::Directory {
             return Some(Err(Error::from(Errno::ENOTDIR)));
