@@ -236,6 +236,25 @@ impl FileHandle {
     /// owner by anyone but root, a group the owner is not in, a mode or explicit
     /// times by anyone but the owner or root); the backend's.
     pub async fn setattr(&self, changes: &SetAttr) -> Result<Attr> {
+        self.change(changes, permission::is_chown(changes)).await
+    }
+
+    /// Changes the owner and/or group (`fchown`); `None` keeps one. As
+    /// [`Namespace::chown`](crate::Namespace::chown) judges it: the set-ID bits
+    /// of a non-directory go even when neither id is given.
+    ///
+    /// Errors: as [`FileHandle::setattr`].
+    pub async fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> Result<Attr> {
+        let changes = SetAttr {
+            uid,
+            gid,
+            ..SetAttr::default()
+        };
+        self.change(&changes, true).await
+    }
+
+    /// [`FileHandle::setattr`], for a `chown` call when `chown`.
+    async fn change(&self, changes: &SetAttr, chown: bool) -> Result<Attr> {
         let rest = SetAttr {
             size: None,
             ..changes.clone()
@@ -247,7 +266,8 @@ impl FileHandle {
             }
         }
         self.location.mount.check_writable()?;
-        let effective = permission::prepare_setattr_at(&self.location, &self.creds, &rest).await?;
+        let effective =
+            permission::prepare_setattr_at(&self.location, &self.creds, &rest, chown).await?;
         let attr = self.location.vnode.setattr(&effective).await?;
         if effective.mode.is_some() && permission::write_drops_set_id(&self.location, &self.creds) {
             self.set_id

@@ -1060,6 +1060,41 @@ impl Namespace {
         location: &Location,
         changes: &SetAttr,
     ) -> Result<Attr> {
+        self.change_node(caller, location, changes, permission::is_chown(changes))
+            .await
+    }
+
+    /// Changes the owner and/or group of `path` (`chown`, or `lchown` without
+    /// `follow`); `None` keeps one. As [`Namespace::setattr`] with those ids,
+    /// except that the set-ID bits of a non-directory go even when neither id
+    /// is given, as Linux's `chown_common` has them go (and ctime changes).
+    ///
+    /// Errors: as [`Namespace::setattr`].
+    pub async fn chown(
+        &self,
+        caller: &Caller,
+        path: impl AsRef<[u8]>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        follow: bool,
+    ) -> Result<Attr> {
+        let location = self.resolve(caller, path, follow).await?;
+        let changes = SetAttr {
+            uid,
+            gid,
+            ..SetAttr::default()
+        };
+        self.change_node(caller, &location, &changes, true).await
+    }
+
+    /// [`Namespace::setattr_node`], for a `chown` call when `chown`.
+    async fn change_node(
+        &self,
+        caller: &Caller,
+        location: &Location,
+        changes: &SetAttr,
+        chown: bool,
+    ) -> Result<Attr> {
         let rest = SetAttr {
             size: None,
             ..changes.clone()
@@ -1074,8 +1109,9 @@ impl Namespace {
                 SetAttr::default()
             }
         };
-        if !rest.is_empty() {
-            let judged = permission::prepare_setattr_at(location, &caller.creds, &rest).await?;
+        if !rest.is_empty() || chown {
+            let judged =
+                permission::prepare_setattr_at(location, &caller.creds, &rest, chown).await?;
             effective = SetAttr {
                 size: effective.size,
                 mode: judged.mode.or(effective.mode),

@@ -180,12 +180,28 @@ fn is_touch(changes: &SetAttr) -> bool {
 ///
 /// A `size` is not judged here (see [`Namespace::truncate`](crate::Namespace)).
 pub fn prepare_setattr(attr: &Attr, creds: &Credentials, changes: &SetAttr) -> Result<SetAttr> {
+    prepare_change(attr, creds, changes, is_chown(changes))
+}
+
+/// Whether `changes` changes an owner or a group.
+pub(crate) fn is_chown(changes: &SetAttr) -> bool {
+    changes.uid.is_some() || changes.gid.is_some()
+}
+
+/// [`prepare_setattr`], with `chown` saying whether the change comes from a
+/// `chown` call, which drops set-ID bits even when it changes neither id
+/// (`chown(path, -1, -1)`).
+fn prepare_change(
+    attr: &Attr,
+    creds: &Credentials,
+    changes: &SetAttr,
+    chown: bool,
+) -> Result<SetAttr> {
     let mut effective = changes.clone();
     let touch = is_touch(changes);
     if touch && !is_owner_or_root(attr, creds) {
         check_access(attr, creds, AccessMask::WRITE)?;
     }
-    let chown = changes.uid.is_some() || changes.gid.is_some();
     if chown && attr.file_type != FileType::Directory && effective.mode.is_none() {
         let kill = kill_set_id(attr, creds, attr.mode & S_ISUID);
         if kill != 0 {
@@ -317,18 +333,19 @@ pub(crate) async fn may_link(source: &Location, creds: &Credentials) -> Result<(
     check_link_source(&attributes(&*source.vnode).await?, creds)
 }
 
-/// [`prepare_setattr`] on `location`: the change to apply. Root's changes are only
-/// looked at when they change an owner (to drop set-ID bits).
+/// [`prepare_setattr`] on `location`, for a `chown` call when `chown` (see
+/// [`prepare_change`]): the change to apply. Root's changes are only looked at
+/// when they come from a `chown` (to drop set-ID bits).
 pub(crate) async fn prepare_setattr_at(
     location: &Location,
     creds: &Credentials,
     changes: &SetAttr,
+    chown: bool,
 ) -> Result<SetAttr> {
-    let chown = changes.uid.is_some() || changes.gid.is_some();
     if !location.mount.capabilities().permissions || (creds.is_superuser() && !chown) {
         return Ok(changes.clone());
     }
-    prepare_setattr(&attributes(&*location.vnode).await?, creds, changes)
+    prepare_change(&attributes(&*location.vnode).await?, creds, changes, chown)
 }
 
 /// Linux's `file_remove_privs` before a write or truncation of `location` by

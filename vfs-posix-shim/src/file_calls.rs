@@ -384,16 +384,7 @@ impl Process {
     ///
     /// Errors: `EBADF`, `EROFS`, the backend's.
     pub async fn fchown(&self, fd: Fd, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
-        let changes = SetAttr {
-            uid,
-            gid,
-            ..SetAttr::default()
-        };
-        self.description(fd)?
-            .handle
-            .setattr(&changes)
-            .await
-            .map(drop)
+        self.description(fd)?.handle.chown(uid, gid).await.map(drop)
     }
 
     /// Sets the open file's access and modification times (`None` leaves one).

@@ -120,44 +120,32 @@ impl Process {
 
     /// Changes owner and/or group of `path`, following symlinks (`None` keeps one).
     ///
-    /// Errors: those of [`vfs_core::Namespace::setattr`].
+    /// Errors: those of [`vfs_core::Namespace::chown`].
     pub async fn chown(
         &self,
         path: impl AsRef<[u8]>,
         uid: Option<u32>,
         gid: Option<u32>,
     ) -> Result<()> {
-        self.setattr(
-            path,
-            &SetAttr {
-                uid,
-                gid,
-                ..SetAttr::default()
-            },
-            true,
-        )
-        .await
+        self.namespace()
+            .chown(&self.caller(), path, uid, gid, true)
+            .await
+            .map(drop)
     }
 
     /// Changes owner and/or group of `path` itself, not following a final symlink.
     ///
-    /// Errors: those of [`vfs_core::Namespace::setattr`].
+    /// Errors: those of [`vfs_core::Namespace::chown`].
     pub async fn lchown(
         &self,
         path: impl AsRef<[u8]>,
         uid: Option<u32>,
         gid: Option<u32>,
     ) -> Result<()> {
-        self.setattr(
-            path,
-            &SetAttr {
-                uid,
-                gid,
-                ..SetAttr::default()
-            },
-            false,
-        )
-        .await
+        self.namespace()
+            .chown(&self.caller(), path, uid, gid, false)
+            .await
+            .map(drop)
     }
 
     /// Sets access and modification times of `path` (`utimensat`); `None` leaves one

@@ -235,6 +235,19 @@ fn chown_drops_set_id_bits(t: &Trace) {
         t.want(t.chown("d", u32::MAX, gid), Ok(()));
         mode(t, "f").ok();
         mode(t, "d").ok();
+        // Changing neither id still drops them from a non-directory (Linux's
+        // chown_common asks ATTR_KILL_SUID | ATTR_KILL_SGID whatever the ids).
+        t.want(t.chmod("f", set), Ok(()));
+        t.want(t.chmod("d", set), Ok(()));
+        t.want(t.chown("f", u32::MAX, u32::MAX), Ok(()));
+        t.want(t.chown("d", u32::MAX, u32::MAX), Ok(()));
+        mode(t, "f").ok();
+        mode(t, "d").ok();
+        t.want(t.chmod("f", set), Ok(()));
+        let fd = t.ok_fd(t.open("f", O_RDONLY, 0));
+        t.want(t.fchown(fd, u32::MAX, u32::MAX), Ok(()));
+        mode(t, "f").ok();
+        t.close(fd).ok();
         t.want(t.unlink("f"), Ok(()));
         t.want(t.rmdir("d"), Ok(()));
     }
