@@ -1,8 +1,9 @@
 //! Path resolution: a short program of namespace calls on fuzzed paths, over a
 //! tree with symlink loops, links climbing with `..`, absolute links, a nested
-//! mount and a read-only mount. Nothing may panic, and whatever resolves has an
-//! absolute path (`path_of`) without `.`/`..` that resolves back to the same node:
-//! no path leaves the namespace.
+//! mount and a read-only mount. Nothing may panic, whatever resolves has an
+//! absolute path (`path_of`) without `.`/`..` that resolves back to the same node
+//! (no path leaves the namespace), and `stat_now`/`open_now`, when they answer,
+//! agree with `stat`/`open`.
 #![no_main]
 
 use futures::executor::block_on;
@@ -59,6 +60,37 @@ fn check_no_escape(ns: &Namespace, me: &Caller, path: &[u8]) {
     }
 }
 
+/// Checks that the calls that finish without waiting (`stat_now`, `open_now`),
+/// when they answer, answer what the `async` calls do.
+fn check_now_agrees(ns: &Namespace, me: &Caller, path: &[u8]) {
+    let outcome = |result: vfs_core::Result<u64>| result.map_err(|e| e.errno());
+    for follow in [true, false] {
+        if let Some(now) = ns.stat_now(me, path, follow) {
+            let waited = if follow {
+                block_on(ns.stat(me, path))
+            } else {
+                block_on(ns.lstat(me, path))
+            };
+            assert_eq!(
+                outcome(now.map(|attr| attr.ino)),
+                outcome(waited.map(|attr| attr.ino)),
+                "stat_now (follow {follow}) disagrees with stat"
+            );
+        }
+    }
+    let ino = |handle: vfs_core::FileHandle| handle.location().vnode().ino();
+    for flags in [OpenFlags::RDONLY, OpenFlags::RDWR, OpenFlags::RDONLY | OpenFlags::DIRECTORY] {
+        if let Some(now) = ns.open_now(me, path, flags) {
+            let waited = block_on(ns.open(me, path, flags, 0));
+            assert_eq!(
+                outcome(now.map(ino)),
+                outcome(waited.map(ino)),
+                "open_now ({flags:?}) disagrees with open"
+            );
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let (ns, me) = namespace();
     // Each step: an opcode byte, then a path up to the next 0xff byte; rename,
@@ -90,5 +122,6 @@ fuzz_target!(|data: &[u8]| {
             };
         });
         check_no_escape(&ns, &me, path);
+        check_now_agrees(&ns, &me, path);
     }
 });
