@@ -38,7 +38,7 @@ macro_rules! now_try {
 pub(crate) use now_try;
 
 /// What a backend call asks.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 enum Ask {
     Getattr,
     Lookup(Name),
@@ -50,7 +50,6 @@ enum Ask {
 /// is node `ino` of mount `mount`. Calls are told apart by mount and inode
 /// number, not by the `Arc` they are made on: a backend may hand out a new one
 /// for the same node on every lookup, and a re-run must still find its answer.
-#[derive(Clone)]
 struct Call {
     mount: u64,
     ino: u64,
