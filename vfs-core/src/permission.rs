@@ -2,7 +2,7 @@
 //!
 //! Linux decides permissions in the VFS, above every file system (fs/namei.c,
 //! fs/attr.c, fs/inode.c); so does this crate: the [`Namespace`](crate::Namespace),
-//! its path [`Walker`](crate::resolve) and [`FileHandle`](crate::FileHandle) call
+//! its path walker and [`FileHandle`](crate::FileHandle) call
 //! the functions here, in the order Linux calls its own, for every mount whose
 //! backend declares the `permissions` capability (a backend without it stores no
 //! mode bits, so there is nothing to check).
