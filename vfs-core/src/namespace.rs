@@ -970,6 +970,18 @@ impl Namespace {
         if source.file_type() != FileType::Directory && (from.trailing_slash || to.trailing_slash) {
             return Err(Errno::ENOTDIR.with(format!("'{old_name}' is not a directory")));
         }
+        // Linux's `lock_rename` trap, checked before any permission: a directory
+        // cannot move below itself, nor replace a directory above it.
+        if !from.dir.same_node(&to.dir) {
+            if Self::is_at_or_above(&source, &to.dir).await? {
+                return Err(Errno::EINVAL.with(format!("'{old_name}' would move into itself")));
+            }
+            if let Some(target) = &target {
+                if Self::is_at_or_above(target, &from.dir).await? {
+                    return Err(Errno::ENOTEMPTY.with(format!("'{new_name}' holds '{old_name}'")));
+                }
+            }
+        }
         if target.as_ref().is_some_and(|t| t.ino() == source.ino()) {
             return Ok(());
         }
@@ -998,6 +1010,26 @@ impl Namespace {
             .rename(old_name, &to.dir.vnode, new_name)
             .await
             .map_err(|e| e.context_prefix(format_args!("rename '{old_name}' to '{new_name}'")))
+    }
+
+    /// Whether `node` is directory `dir` or one of its ancestors on `dir`'s mount,
+    /// found by following `..` from `dir` up to the mount's root.
+    async fn is_at_or_above(node: &Arc<dyn Vnode>, dir: &Location) -> Result<bool> {
+        if node.file_type() != FileType::Directory {
+            return Ok(false);
+        }
+        let mut current = dir.clone();
+        // A path holds at most PATH_MAX / 2 directories: deeper is a parent loop.
+        for _ in 0..PATH_MAX / 2 {
+            if current.vnode.ino() == node.ino() {
+                return Ok(true);
+            }
+            if current.is_mount_root() {
+                return Ok(false);
+            }
+            current.vnode = current.vnode.parent().await?;
+        }
+        Err(Errno::ELOOP.with("directory deeper than PATH_MAX"))
     }
 
     /// The target of symlink `path`.

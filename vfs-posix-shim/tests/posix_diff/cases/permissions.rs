@@ -19,6 +19,7 @@ cases![
     removal_needs_write_permission_before_type_checks,
     search_permission_through_symlinks,
     rename_of_directory_to_new_parent_needs_write_on_it,
+    rename_into_own_subtree_before_permissions,
     writes_drop_set_id_bits,
     truncation_drops_set_id_bits,
     chown_rules,
@@ -176,6 +177,21 @@ fn rename_of_directory_to_new_parent_needs_write_on_it(t: &Trace) {
     t.want(t.rename("b/f", "a/f"), Ok(()));
     t.chmod("a/e", 0o755).ok();
     t.chmod("b/d", 0o755).ok();
+}
+
+fn rename_into_own_subtree_before_permissions(t: &Trace) {
+    t.mkdir("a", 0o755).ok();
+    t.mkdir("a/b", 0o755).ok();
+    t.mkdir("a/b/c", 0o755).ok();
+    t.chmod("a/b", 0o555).ok();
+    t.rename("a", "a/b/x").ok();
+    t.rename("a", "a/b/c").ok();
+    t.rename("a/b", "a/b/c/x").ok();
+    t.chmod("a/b", 0o755).ok();
+    t.chmod("a", 0o555).ok();
+    t.rename("a", "a/b/x").ok();
+    t.rename("a/b", "a/b/c/x").ok();
+    t.chmod("a", 0o755).ok();
 }
 
 fn writes_drop_set_id_bits(t: &Trace) {
