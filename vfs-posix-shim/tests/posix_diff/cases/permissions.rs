@@ -187,8 +187,10 @@ fn rename_into_own_subtree_before_permissions(t: &Trace) {
     t.rename("a", "a/b/x").ok();
     t.rename("a", "a/b/c").ok();
     t.rename("a/b", "a/b/c/x").ok();
+    t.rename("a/b/c", "a").ok();
     t.chmod("a/b", 0o755).ok();
     t.chmod("a", 0o555).ok();
+    t.rename("a/b/c", "a").ok();
     t.rename("a", "a/b/x").ok();
     t.rename("a/b", "a/b/c/x").ok();
     t.chmod("a", 0o755).ok();
