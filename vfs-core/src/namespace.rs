@@ -915,14 +915,16 @@ impl Namespace {
     ///
     /// Errors, in Linux's order: resolution errors of either parent; `EXDEV` (across
     /// mounts); `EBUSY` (`.`, `..` or `/` as either last component); `EROFS`;
-    /// `ENOENT` (no `old`); `ENOTDIR` (trailing slash on a non-directory); success
-    /// when both names are one node; `EACCES` (no write permission on the old
+    /// `ENOENT` (no `old`); `ENOTDIR` (trailing slash on a non-directory);
+    /// `EINVAL` (a directory into its own subtree), `ENOTEMPTY` (over a directory
+    /// above `old`); success when both names are one node; `EACCES` (no write
+    /// permission on the old
     /// parent), `EPERM` (sticky old parent, and the caller owns neither it nor
     /// `old` nor is root); the same two for the new parent and an existing `new`
     /// (only `EACCES` when `new` does not exist); `EACCES` (a directory moved to
     /// another parent without write permission on it, for its `..`); `EBUSY` (a
-    /// mount point on either side); then the backend's: `EINVAL` (into its own
-    /// subtree), `ENOTDIR`, `EISDIR`, `ENOTEMPTY`, `ENOSPC`, `EIO`.
+    /// mount point on either side); then the backend's: `ENOTDIR`, `EISDIR`,
+    /// `ENOTEMPTY`, `ENOSPC`, `EIO`.
     pub async fn rename(
         &self,
         caller: &Caller,
