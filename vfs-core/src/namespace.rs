@@ -233,28 +233,21 @@ impl Namespace {
     ///
     /// Errors: `ENOENT`, `ENOTDIR`, `ELOOP`, `ENAMETOOLONG`, `EINVAL`, `EIO`.
     pub async fn stat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        let path = path.as_ref();
-        let mut walker = self.walker(&caller.creds);
-        drive(|fetch| {
-            walker.run(fetch, |walker, fetch| {
-                Self::stat_with(walker, fetch, caller, path, true)
-            })
-        })
-        .await
+        self.attributes_of(caller, path.as_ref(), true).await
     }
 
     /// Attributes of what `path` names, not following a final symlink (`lstat`).
     ///
     /// Errors: as [`Namespace::stat`].
     pub async fn lstat(&self, caller: &Caller, path: impl AsRef<[u8]>) -> Result<Attr> {
-        let path = path.as_ref();
-        let mut walker = self.walker(&caller.creds);
-        drive(|fetch| {
-            walker.run(fetch, |walker, fetch| {
-                Self::stat_with(walker, fetch, caller, path, false)
-            })
-        })
-        .await
+        self.attributes_of(caller, path.as_ref(), false).await
+    }
+
+    /// `stat` (`follow`) or `lstat`.
+    async fn attributes_of(&self, caller: &Caller, path: &[u8], follow: bool) -> Result<Attr> {
+        self.walker(&caller.creds)
+            .drive(|walker, fetch| Self::stat_with(walker, fetch, caller, path, follow))
+            .await
     }
 
     /// [`Namespace::stat`] (`follow`) or [`Namespace::lstat`] when every backend
@@ -299,12 +292,9 @@ impl Namespace {
         let path = path.as_ref();
         let mut walker = self.walker(&caller.creds);
         if !flags.contains(OpenFlags::CREATE) {
-            let (location, plan) = drive(|fetch| {
-                walker.run(fetch, |walker, fetch| {
-                    self.open_existing_with(walker, fetch, caller, path, flags)
-                })
-            })
-            .await?;
+            let (location, plan) = walker
+                .drive(|walker, fetch| self.open_existing_with(walker, fetch, caller, path, flags))
+                .await?;
             return self.finish_open(caller, location, flags, plan).await;
         }
         let (location, created) = self

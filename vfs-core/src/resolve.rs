@@ -183,19 +183,22 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Runs `body` as one run of a [`drive`]n or [`now`] operation: the symlinks it
-    /// counted are given back when it gives up, since its next run counts them again.
-    pub fn run<T>(
+    /// Runs `body` to completion as a [`drive`]n operation of this walker: the
+    /// symlinks a run counted are given back when it gives up, since its next
+    /// run counts them again.
+    pub async fn drive<T>(
         &mut self,
-        fetch: &mut Fetch,
-        body: impl FnOnce(&mut Self, &mut Fetch) -> Option<T>,
-    ) -> Option<T> {
-        let links_before = self.links_followed;
-        let done = body(self, fetch);
-        if done.is_none() {
-            self.links_followed = links_before;
-        }
-        done
+        mut body: impl FnMut(&mut Self, &mut Fetch) -> Option<Result<T>>,
+    ) -> Result<T> {
+        drive(|fetch| {
+            let links_before = self.links_followed;
+            let done = body(self, fetch);
+            if done.is_none() {
+                self.links_followed = links_before;
+            }
+            done
+        })
+        .await
     }
 
     /// Resolves `path` from `start` (or the root, when absolute) to the node it names.
@@ -207,12 +210,8 @@ impl<'a> Walker<'a> {
         path: &[u8],
         follow_last: bool,
     ) -> Result<Location> {
-        drive(|fetch| {
-            self.run(fetch, |walker, fetch| {
-                walker.walk_with(fetch, start, path, follow_last)
-            })
-        })
-        .await
+        self.drive(|walker, fetch| walker.walk_with(fetch, start, path, follow_last))
+            .await
     }
 
     /// [`Walker::walk`] as one run (see [`crate::fetch`]).
@@ -240,12 +239,8 @@ impl<'a> Walker<'a> {
     /// the directory holding it must grant search permission (`EACCES`) as Linux's
     /// walk checks it before it sees that the component is the last.
     pub async fn walk_parent(&mut self, start: &Location, path: &[u8]) -> Result<ParentWalk> {
-        drive(|fetch| {
-            self.run(fetch, |walker, fetch| {
-                walker.walk_parent_with(fetch, start, path)
-            })
-        })
-        .await
+        self.drive(|walker, fetch| walker.walk_parent_with(fetch, start, path))
+            .await
     }
 
     fn walk_parent_with(
@@ -297,7 +292,8 @@ impl<'a> Walker<'a> {
 
     /// Reads a symlink's target for following it: `ENOENT` when empty.
     pub async fn read_target(&mut self, link: &Location) -> Result<Vec<u8>> {
-        drive(|fetch| self.run(fetch, |walker, fetch| walker.read_target_with(fetch, link))).await
+        self.drive(|walker, fetch| walker.read_target_with(fetch, link))
+            .await
     }
 
     fn read_target_with(&mut self, fetch: &mut Fetch, link: &Location) -> Option<Result<Vec<u8>>> {
