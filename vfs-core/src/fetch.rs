@@ -112,6 +112,12 @@ impl Fetch {
         None
     }
 
+    /// True while every answer came from the backend on the spot, none from an
+    /// earlier run's wait (which may predate what this run read before it).
+    pub fn waited_nothing(&self) -> bool {
+        self.waited.is_empty()
+    }
+
     /// [`Vnode::getattr`] of the node at `at`.
     pub fn getattr(&mut self, at: &Location) -> Option<Result<Attr>> {
         if let Some(Answer::Attr(attr)) = self.waited(at, &Ask::Getattr) {

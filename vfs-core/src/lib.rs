@@ -27,13 +27,14 @@ mod registry;
 mod resolve;
 mod url_edit;
 mod vnode;
+mod walk_cache;
 
 pub use async_trait::async_trait;
 pub use attr::{Attr, FileType, FsStat, NewNode, SetAttr, SetTime, Timespec};
 pub use capability::Capabilities;
 pub use errno::{errno_of_io, Errno, Error, Result};
 pub use file_handle::FileHandle;
-pub use filesystem::Filesystem;
+pub use filesystem::{Filesystem, NamesVersion};
 pub use flags::{AccessMask, Credentials, OpenFlags};
 pub use mount::{Location, Mount, MountOptions};
 pub use name::{Name, NAME_MAX, PATH_MAX};

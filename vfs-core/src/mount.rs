@@ -2,12 +2,12 @@
 
 use crate::capability::Capabilities;
 use crate::errno::{Errno, Result};
-use crate::filesystem::Filesystem;
+use crate::filesystem::{Filesystem, NamesVersion};
 use crate::vnode::Vnode;
 use foldhash::HashMap;
 use parking_lot::RwLock;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Options given when mounting.
@@ -32,12 +32,20 @@ pub struct Mount {
     /// Changed under the table's write lock; a walk racing a `mount` may miss
     /// the new mount, as one that ran just before it would.
     mounted_on: AtomicUsize,
+    /// The file system's counter of name changes, if it keeps one.
+    names: Option<Arc<NamesVersion>>,
 }
 
 impl Mount {
     /// A number unique among the mounts of one namespace.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The counter of the mounted file system's name changes, if it keeps one
+    /// ([`Filesystem::names_version`]).
+    pub(crate) fn names_version(&self) -> Option<&Arc<NamesVersion>> {
+        self.names.as_ref()
     }
 
     /// The mounted file system.
@@ -128,6 +136,9 @@ pub(crate) struct MountTable {
     /// Whether something is mounted on `first_root` itself. Changed under
     /// `inner`'s write lock, as [`Mount`]'s `mounted_on`.
     root_covered: AtomicBool,
+    /// Advanced under `inner`'s write lock after each mount and unmount, so a walk
+    /// remembered before one is not reused after it.
+    version: AtomicU64,
     inner: RwLock<TableInner>,
 }
 
@@ -143,6 +154,7 @@ impl MountTable {
             id: 0,
             root: fs.root(),
             capabilities: fs.capabilities(),
+            names: fs.names_version(),
             fs,
             options,
             covered: None,
@@ -152,11 +164,17 @@ impl MountTable {
         MountTable {
             first_root: Self::root_of(&root),
             root_covered: AtomicBool::new(false),
+            version: AtomicU64::new(0),
             inner: RwLock::new(TableInner {
                 covering: HashMap::default(),
                 next_id: 1,
             }),
         }
+    }
+
+    /// How many mounts and unmounts this table has seen.
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// The namespace root: the root of the first mount, or of whatever is mounted on
@@ -230,6 +248,7 @@ impl MountTable {
             id,
             root: fs.root(),
             capabilities: fs.capabilities(),
+            names: fs.names_version(),
             fs,
             options,
             covered: Some(covered),
@@ -237,6 +256,7 @@ impl MountTable {
             mounted_on: AtomicUsize::new(0),
         });
         inner.covering.insert(key, mount.clone());
+        self.version.fetch_add(1, Ordering::Release);
         mount
     }
 
@@ -263,6 +283,7 @@ impl MountTable {
         if covered.same_node(&self.first_root) {
             self.root_covered.store(false, Ordering::Release);
         }
+        self.version.fetch_add(1, Ordering::Release);
         Ok(mount)
     }
 

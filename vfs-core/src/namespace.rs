@@ -16,6 +16,7 @@ use crate::open_file::OpenFile;
 use crate::permission;
 use crate::resolve::{LastComponent, ParentWalk, Walker};
 use crate::vnode::{attributes, lookup, opened, CreateMode, DirEntry, Vnode};
+use crate::walk_cache::WalkCache;
 use std::sync::Arc;
 
 /// Who is calling and from where: relative paths start at `cwd`, created nodes belong
@@ -45,6 +46,7 @@ pub struct Caller {
 /// ```
 pub struct Namespace {
     table: MountTable,
+    walks: WalkCache,
 }
 
 /// What [`Namespace::mounts`] lists for each mount.
@@ -85,6 +87,7 @@ impl Namespace {
     pub fn new(fs: Arc<dyn Filesystem>, options: MountOptions) -> Namespace {
         Namespace {
             table: MountTable::new(fs, options),
+            walks: WalkCache::new(),
         }
     }
 
@@ -103,7 +106,7 @@ impl Namespace {
 
     /// A walker checking search permission for `creds`.
     fn walker<'a>(&'a self, creds: &'a Credentials) -> Walker<'a> {
-        Walker::new(&self.table, creds)
+        Walker::new(&self.table, &self.walks, creds)
     }
 
     /// Resolves `path` to a node, following a final symlink when `follow` is set (and

@@ -13,6 +13,7 @@ use crate::mount::{Location, Mount, MountTable};
 use crate::name::{Name, PATH_MAX};
 use crate::permission::search_permission;
 use crate::vnode::Vnode;
+use crate::walk_cache::{Stamp, WalkCache};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -168,18 +169,25 @@ fn shown(bytes: &[u8]) -> String {
 /// budget it shares across its walks.
 pub(crate) struct Walker<'a> {
     pub table: &'a MountTable,
+    /// The walks remembered, which `walk` consults first.
+    cache: &'a WalkCache,
     /// Every directory a walk passes through must grant these search permission,
     /// as Linux's `may_lookup` asks before each component.
     creds: &'a Credentials,
     links_followed: u32,
+    /// The walk under way stepped off the mount it started on (and so cannot be
+    /// remembered: only its start mount's changes are counted).
+    left_start_mount: bool,
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(table: &'a MountTable, creds: &'a Credentials) -> Walker<'a> {
+    pub fn new(table: &'a MountTable, cache: &'a WalkCache, creds: &'a Credentials) -> Walker<'a> {
         Walker {
             table,
+            cache,
             creds,
             links_followed: 0,
+            left_start_mount: false,
         }
     }
 
@@ -225,14 +233,35 @@ impl<'a> Walker<'a> {
         if let Err(e) = check_path(path) {
             return Some(Err(e));
         }
+        // Read before the start is chosen: a mount on the root changes both.
+        let table_version = self.table.version();
         let start = self.start_for(start, path);
+        let remembered = Stamp::before_walk(table_version, &start)
+            .map(|stamp| (stamp, self.cache.key(&start, path, follow_last)));
+        if let Some((stamp, key)) = &remembered {
+            if let Some((found, links)) = self.cache.find(key, self.creds, *stamp) {
+                // Over budget, the walk runs again to fail where Linux's would.
+                if self.links_followed + links <= MAX_SYMLINKS {
+                    self.links_followed += links;
+                    return Some(Ok(found));
+                }
+            }
+        }
+        let links_before = self.links_followed;
+        self.left_start_mount = false;
         let must_be_dir = path.ends_with(b"/");
         let walked = self.resolve(fetch, start, Remaining::of(path), follow_last, must_be_dir)?;
-        Some(
-            walked
-                .map(Cow::into_owned)
-                .map_err(|e| e.context_prefix(format_args!("'{}'", shown(path)))),
-        )
+        let found = match walked {
+            Ok(found) => found.into_owned(),
+            Err(e) => return Some(Err(e.context_prefix(format_args!("'{}'", shown(path))))),
+        };
+        if let Some((stamp, key)) = remembered {
+            if !self.left_start_mount && fetch.waited_nothing() {
+                let links = self.links_followed - links_before;
+                self.cache.remember(&key, self.creds, stamp, links, &found);
+            }
+        }
+        Some(Ok(found))
     }
 
     /// Resolves every component of `path` but the last, which it returns unresolved;
@@ -420,9 +449,14 @@ impl<'a> Walker<'a> {
                 }
                 parts.splice(&target);
                 if target.starts_with(b"/") {
-                    current = self.root();
+                    let root = self.root();
+                    self.left_start_mount |= !Arc::ptr_eq(&root.mount, &current.mount);
+                    current = root;
                 }
                 continue;
+            }
+            if let Stepped::Onto(onto) = &next {
+                self.left_start_mount |= !Arc::ptr_eq(&onto.mount, &current.mount);
             }
             // The mount moves on from the directory just left, unless it was
             // borrowed (the start).

@@ -7,11 +7,12 @@ use crate::node::{Body, RamNode};
 use crate::pool::PagePool;
 use crate::quota::Quota;
 use async_trait::async_trait;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use vfs_core::{
-    Capabilities, FileType, Filesystem, FsStat, NewNode, Result, Timespec, Vnode, NAME_MAX,
+    Capabilities, FileType, Filesystem, FsStat, NamesVersion, NewNode, Result, Timespec, Vnode,
+    NAME_MAX,
 };
 
 /// What `statfs` reports as the capacity of an unlimited file system: `off_t`'s
@@ -78,8 +79,12 @@ impl RamFsOptions {
 
 /// What every node of one file system shares.
 pub(crate) struct FsShared {
-    /// Held by every operation that adds, removes or moves a name.
-    pub(crate) tree: Mutex<()>,
+    /// Held by every operation that adds, removes or moves a name
+    /// ([`FsShared::change_tree`]).
+    tree: Mutex<()>,
+    /// Advanced after every change of a name or of a node's mode or owner, so the
+    /// namespace may reuse walks made before none.
+    pub(crate) names: Arc<NamesVersion>,
     next_ino: AtomicU64,
     /// Pages of data.
     pub(crate) space: Quota,
@@ -93,6 +98,28 @@ impl FsShared {
     /// A fresh inode number; the root gets 1.
     pub(crate) fn next_ino(&self) -> u64 {
         self.next_ino.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The tree lock, for adding, removing or moving names: held until the
+    /// returned guard goes, which then advances the names counter.
+    pub(crate) fn change_tree(&self) -> TreeChange<'_> {
+        TreeChange {
+            names: &self.names,
+            _tree: self.tree.lock(),
+        }
+    }
+}
+
+/// The tree lock held by an operation changing names (see [`FsShared::change_tree`]).
+pub(crate) struct TreeChange<'a> {
+    names: &'a NamesVersion,
+    _tree: MutexGuard<'a, ()>,
+}
+
+impl Drop for TreeChange<'_> {
+    /// Runs before the lock is released, once whatever was changed is in place.
+    fn drop(&mut self) {
+        self.names.advance();
     }
 }
 
@@ -128,6 +155,7 @@ impl RamFs {
         let page = PAGE_SIZE as u64;
         let shared = Arc::new(FsShared {
             tree: Mutex::new(()),
+            names: Arc::default(),
             next_ino: AtomicU64::new(1),
             space: Quota::new(options.size_limit.map(|bytes| bytes.div_ceil(page))),
             inodes: Quota::new(options.inode_limit),
@@ -172,6 +200,11 @@ impl Filesystem for RamFs {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    /// Every change goes through this instance.
+    fn names_version(&self) -> Option<Arc<NamesVersion>> {
+        Some(self.shared.names.clone())
     }
 
     async fn statfs(&self) -> Result<FsStat> {

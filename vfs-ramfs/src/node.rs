@@ -296,6 +296,10 @@ impl RamNode {
                 meta.drop_privileges();
             }
         }
+        if changes.mode.is_some() || changes.uid.is_some() || changes.gid.is_some() {
+            // Search permission of the walks through this node may have changed.
+            self.fs.names.advance();
+        }
         if let Some(atime) = changes.atime {
             meta.atime = resolve_time(atime, now);
         }

@@ -13,7 +13,7 @@ impl RamNode {
         new_dir: &Arc<dyn Vnode>,
         new_name: &Name,
     ) -> Result<()> {
-        let _tree = self.fs.tree.lock();
+        let _tree = self.fs.change_tree();
         let old_parent = self.arc()?;
         let Some(source) = old_parent.child(name)? else {
             return Err(Errno::ENOENT.into());

@@ -54,7 +54,7 @@ impl RamNode {
     /// Adds a new node `name` to this directory; an existing name fails with
     /// `EEXIST`.
     fn add_entry(&self, name: &Name, attrs: &NewNode, fresh: Fresh<'_>) -> Result<Arc<dyn Vnode>> {
-        let _tree = self.fs.tree.lock();
+        let _tree = self.fs.change_tree();
         let mut state = self.state.write();
         let State { meta, body } = &mut *state;
         let dir = body.dir_mut()?;
@@ -192,7 +192,7 @@ impl Vnode for RamNode {
     }
 
     async fn link(&self, name: &Name, target: &Arc<dyn Vnode>) -> Result<()> {
-        let _tree = self.fs.tree.lock();
+        let _tree = self.fs.change_tree();
         let mut state = self.state.write();
         let State { meta, body } = &mut *state;
         let dir = body.dir_mut()?;
@@ -226,7 +226,7 @@ impl Vnode for RamNode {
     }
 
     async fn unlink(&self, name: &Name) -> Result<()> {
-        let _tree = self.fs.tree.lock();
+        let _tree = self.fs.change_tree();
         let mut state = self.state.write();
         let State { meta, body } = &mut *state;
         let dir = body.dir_mut()?;
@@ -244,7 +244,7 @@ impl Vnode for RamNode {
     }
 
     async fn rmdir(&self, name: &Name) -> Result<()> {
-        let _tree = self.fs.tree.lock();
+        let _tree = self.fs.change_tree();
         let mut state = self.state.write();
         let State { meta, body } = &mut *state;
         let dir = body.dir_mut()?;

@@ -183,6 +183,7 @@ pub(super) fn cases() -> Vec<Case> {
 fn mount_hides_covered_entries(ctx: &Ctx) -> CaseResult {
     check!(ctx.mkdir("m", 0o755));
     check!(ctx.write_file("m/under", b"covered"));
+    check!(ctx.stat("m/under"));
     ctx.mount_scratch("m", RW)?;
     ensure_eq!(check!(ctx.names("m")), Vec::<String>::new());
     expect_errno!(ctx.stat("m/under"), Errno::ENOENT);
@@ -194,7 +195,9 @@ fn unmount_shows_covered_entries_again(ctx: &Ctx) -> CaseResult {
     check!(ctx.write_file("m/under", b"covered"));
     ctx.mount_scratch("m", RW)?;
     check!(ctx.write_file("m/over", b"on top"));
+    check!(ctx.stat("m/over"));
     check!(ctx.unmount("m")?);
+    expect_errno!(ctx.stat("m/over"), Errno::ENOENT);
     ensure_eq!(check!(ctx.names("m")), vec!["under".to_string()]);
     ensure_eq!(check!(ctx.read_file("m/under")), b"covered".to_vec());
     Ok(())

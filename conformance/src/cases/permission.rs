@@ -71,6 +71,12 @@ fn search_needed_on_every_directory(ctx: &Ctx) -> CaseResult {
         check!(user.stat("d/f"));
         expect_errno!(user.names("d"), Errno::EACCES);
         Ok(())
+    })?;
+    // Taken away again after the user walked through: refused again.
+    check!(ctx.chmod("d", 0o700));
+    as_user(ctx, |user| {
+        expect_errno!(user.stat("d/f"), Errno::EACCES);
+        Ok(())
     })
 }
 

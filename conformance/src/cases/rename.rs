@@ -15,6 +15,7 @@ pub(super) fn cases() -> Vec<Case> {
         needs::UNLINKED_OPEN => replaced_open_file_is_unlinked,
         needs::WRITE => open_file_follows_rename,
         needs::WRITE => dir_keeps_contents,
+        needs::WRITE => walked_path_follows_its_directory,
         needs::WRITE => dir_over_empty_dir,
         needs::WRITE => dir_over_non_empty_dir_is_enotempty,
         needs::WRITE => file_over_dir_is_eisdir,
@@ -422,5 +423,24 @@ fn updates_both_parents_times(ctx: &Ctx) -> CaseResult {
             "ctime of {dir} older than its mtime"
         );
     }
+    Ok(())
+}
+
+/// A path walked before a rename of a directory on it resolves by the new names
+/// after it: the old one is gone, the new one finds the file, and a directory
+/// moved into the old name's place is what the old path now reaches.
+fn walked_path_follows_its_directory(ctx: &Ctx) -> CaseResult {
+    make_tree(ctx)?;
+    check!(ctx.mkdir("x", 0o755));
+    check!(ctx.write_file("x/f", b"other"));
+    ensure_eq!(check!(ctx.stat("a/b/c/f")).size, 4);
+    check!(ctx.stat("x/f"));
+    check!(ctx.rename("a/b", "a/moved"));
+    expect_errno!(ctx.stat("a/b/c/f"), Errno::ENOENT);
+    ensure_eq!(check!(ctx.read_file("a/moved/c/f")), b"deep");
+    check!(ctx.rename("x", "a/b"));
+    expect_errno!(ctx.stat("x/f"), Errno::ENOENT);
+    ensure_eq!(check!(ctx.read_file("a/b/f")), b"other");
+    expect_errno!(ctx.stat("a/b/c/f"), Errno::ENOENT);
     Ok(())
 }

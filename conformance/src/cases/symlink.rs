@@ -11,6 +11,7 @@ pub(super) fn cases() -> Vec<Case> {
         needs::SYMLINKS => lstat_is_symlink_sized_as_target,
         needs::all(&[needs::SYMLINKS, needs::PERMISSIONS]) => mode_is_0777,
         needs::SYMLINKS => stat_follows,
+        needs::SYMLINKS => walked_path_follows_a_replaced_symlink,
         needs::SYMLINKS => open_through_relative_symlink,
         needs::SYMLINKS => open_through_absolute_symlink,
         needs::SYMLINKS => relative_target_is_relative_to_link_dir,
@@ -298,5 +299,22 @@ fn trailing_slash_on_file_symlink_is_enotdir(ctx: &Ctx) -> CaseResult {
     expect_errno!(ctx.stat("l/"), Errno::ENOTDIR);
     expect_errno!(ctx.lstat("l/"), Errno::ENOTDIR);
     expect_errno!(ctx.open("l/", OpenFlags::RDONLY, 0), Errno::ENOTDIR);
+    Ok(())
+}
+
+/// A path through a symlink, walked before the symlink is replaced, leads where
+/// the new one points after it.
+fn walked_path_follows_a_replaced_symlink(ctx: &Ctx) -> CaseResult {
+    for dir in ["one", "two"] {
+        check!(ctx.mkdir(dir, 0o755));
+    }
+    check!(ctx.write_file("one/f", b"1"));
+    check!(ctx.write_file("two/f", b"22"));
+    check!(ctx.symlink("one", "l"));
+    ensure_eq!(check!(ctx.stat("l/f")).size, 1);
+    check!(ctx.unlink("l"));
+    expect_errno!(ctx.stat("l/f"), Errno::ENOENT);
+    check!(ctx.symlink("two", "l"));
+    ensure_eq!(check!(ctx.stat("l/f")).size, 2);
     Ok(())
 }

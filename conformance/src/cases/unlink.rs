@@ -29,6 +29,8 @@ pub(super) fn cases() -> Vec<Case> {
 
 fn removes_file(ctx: &Ctx) -> CaseResult {
     check!(ctx.write_file("f", b"data"));
+    // Walked before: a path cache must let go of it.
+    check!(ctx.stat("f"));
     check!(ctx.unlink("f"));
     expect_errno!(ctx.stat("f"), Errno::ENOENT);
     ensure!(
@@ -36,6 +38,8 @@ fn removes_file(ctx: &Ctx) -> CaseResult {
         "the removed file is still listed"
     );
     expect_errno!(ctx.unlink("f"), Errno::ENOENT);
+    check!(ctx.write_file("f", b"again"));
+    ensure_eq!(check!(ctx.stat("f")).size, 5);
     Ok(())
 }
 
