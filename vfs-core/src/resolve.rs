@@ -239,11 +239,15 @@ impl<'a> Walker<'a> {
         let remembered = Stamp::before_walk(table_version, &start)
             .map(|stamp| (stamp, self.cache.key(&start, path, follow_last)));
         if let Some((stamp, key)) = &remembered {
-            if let Some((found, links)) = self.cache.find(key, self.creds, *stamp) {
+            if let Some((vnode, links)) = self.cache.find(key, self.creds, *stamp) {
                 // Over budget, the walk runs again to fail where Linux's would.
                 if self.links_followed + links <= MAX_SYMLINKS {
                     self.links_followed += links;
-                    return Some(Ok(found));
+                    let mount = match start {
+                        Cow::Owned(start) => start.mount,
+                        Cow::Borrowed(start) => start.mount.clone(),
+                    };
+                    return Some(Ok(Location { mount, vnode }));
                 }
             }
         }

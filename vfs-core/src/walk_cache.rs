@@ -11,32 +11,45 @@
 //! where it starts, whether it follows a final symlink and whose search permission
 //! it checks: with the path, those are the key.
 //!
-//! An entry holds its mount and node weakly: remembering never keeps a removed file
-//! or an unmounted file system alive. Entries live in a fixed number of sets of
-//! [`WAYS`] (the key's hash picks the set; a walk replaces its own older entry, else
-//! an empty or outdated one, else one picked by its hash), each set behind its own
-//! lock, so walks of different paths rarely meet and a few paths used together
-//! never push each other out.
+//! An entry holds its node weakly (its mount is the one the walk starts on):
+//! remembering never keeps a removed file or an unmounted file system alive.
+//! Each thread keeps its own entries, so looking one up takes no lock (a lock's
+//! two atomic operations would be a tenth of an `open` that hits), at the price of
+//! one walk per path per thread. A thread's entries are [`SETS`] sets of [`WAYS`]
+//! (the key's hash picks the set; a walk replaces its own older entry, else an
+//! empty or outdated one, else one picked by its hash), so a few paths used
+//! together never push each other out.
 
 use crate::flags::Credentials;
-use crate::mount::{Location, Mount};
+use crate::mount::Location;
 use crate::vnode::Vnode;
-use parking_lot::Mutex;
+use std::cell::RefCell;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-/// How many sets of entries one namespace has.
-const SETS: usize = 64;
+/// How many sets of entries each thread has.
+const SETS: usize = 32;
 
 /// How many entries one set holds.
 const WAYS: usize = 4;
 
-/// The remembered walks of one namespace.
-pub(crate) struct WalkCache {
-    hasher: foldhash::fast::RandomState,
-    sets: Box<[Mutex<[Option<Remembered>; WAYS]>]>,
+type Set = [Option<Remembered>; WAYS];
+
+thread_local! {
+    /// This thread's remembered walks, of every namespace; allocated at the
+    /// first walk remembered.
+    static REMEMBERED: RefCell<Vec<Set>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Tells namespaces apart in the entries threads share among them.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(0);
+
+/// The remembered walks of one namespace.
+pub(crate) struct WalkCache {
+    id: u64,
+    hasher: foldhash::fast::RandomState,
+}
 /// The change counts a walk started from: taken before its first step.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stamp {
@@ -59,6 +72,8 @@ impl Stamp {
 /// What a walk's outcome depends on besides the file system's state.
 pub(crate) struct WalkKey<'p> {
     hash: u64,
+    /// The namespace's [`WalkCache`].
+    cache: u64,
     path: &'p [u8],
     /// The start's mount id and inode number, for a relative path; an absolute
     /// path starts at the namespace root, which only a mount changes.
@@ -69,19 +84,20 @@ pub(crate) struct WalkKey<'p> {
 /// One walk: its key, the counts it was made at, and where it ended.
 struct Remembered {
     hash: u64,
+    cache: u64,
     path: Box<[u8]>,
     from: Option<(u64, u64)>,
     follow_last: bool,
     creds: Credentials,
     stamp: Stamp,
     links_followed: u32,
-    mount: Weak<Mount>,
     vnode: Weak<dyn Vnode>,
 }
 
 impl Remembered {
     fn answers(&self, key: &WalkKey<'_>, creds: &Credentials) -> bool {
         self.hash == key.hash
+            && self.cache == key.cache
             && self.follow_last == key.follow_last
             && self.from == key.from
             && *self.path == *key.path
@@ -98,8 +114,8 @@ fn same_search_rights(a: &Credentials, b: &Credentials) -> bool {
 impl WalkCache {
     pub(crate) fn new() -> WalkCache {
         WalkCache {
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
             hasher: foldhash::fast::RandomState::default(),
-            sets: (0..SETS).map(|_| Mutex::default()).collect(),
         }
     }
 
@@ -113,35 +129,33 @@ impl WalkCache {
         let from = (!path.starts_with(b"/")).then(|| (start.mount.id(), start.vnode.ino()));
         WalkKey {
             hash: self.hasher.hash_one((path, from, follow_last)),
+            cache: self.id,
             path,
             from,
             follow_last,
         }
     }
 
-    fn set(&self, key: &WalkKey<'_>) -> &Mutex<[Option<Remembered>; WAYS]> {
-        &self.sets[key.hash as usize % SETS]
-    }
-
-    /// Where the walk `key` by `creds` ended and how many symlinks it followed, if
-    /// it was remembered at the counts of `now`, which are read before the walk
-    /// would start.
+    /// The node where the walk `key` by `creds` ended, on the mount it started
+    /// on, and how many symlinks it followed, if it was remembered at the counts
+    /// of `now`, which are read before the walk would start.
     pub(crate) fn find(
         &self,
         key: &WalkKey<'_>,
         creds: &Credentials,
         now: Stamp,
-    ) -> Option<(Location, u32)> {
-        let set = self.set(key).lock();
-        let walk = set.iter().flatten().find(|walk| walk.answers(key, creds))?;
-        if walk.stamp != now {
-            return None;
-        }
-        let found = Location {
-            mount: walk.mount.upgrade()?,
-            vnode: walk.vnode.upgrade()?,
-        };
-        Some((found, walk.links_followed))
+    ) -> Option<(Arc<dyn Vnode>, u32)> {
+        // A thread being torn down has no entries any more: it walks.
+        let found = REMEMBERED.try_with(|sets| {
+            let sets = sets.borrow();
+            let set = sets.get(key.hash as usize % SETS)?;
+            let walk = set.iter().flatten().find(|walk| walk.answers(key, creds))?;
+            if walk.stamp != now {
+                return None;
+            }
+            Some((walk.vnode.upgrade()?, walk.links_followed))
+        });
+        found.ok().flatten()
     }
 
     /// Remembers that the walk `key` by `creds`, begun at `stamp`, ended at `found`
@@ -156,27 +170,32 @@ impl WalkCache {
     ) {
         let walk = Remembered {
             hash: key.hash,
+            cache: key.cache,
             path: key.path.into(),
             from: key.from,
             follow_last: key.follow_last,
             creds: creds.clone(),
             stamp,
             links_followed,
-            mount: Arc::downgrade(&found.mount),
             vnode: Arc::downgrade(&found.vnode),
         };
-        let mut set = self.set(key).lock();
-        let way = set
-            .iter()
-            .position(|old| old.as_ref().is_some_and(|old| old.answers(key, creds)))
-            .or_else(|| {
-                set.iter()
-                    .position(|old| old.as_ref().is_none_or(|old| old.stamp != stamp))
-            })
-            .unwrap_or((key.hash >> 32) as usize % WAYS);
-        let replaced = set[way].replace(walk);
-        // The walk replaced goes after the lock: dropping it may free memory.
-        drop(set);
+        let replaced = REMEMBERED.try_with(|sets| {
+            let mut sets = sets.borrow_mut();
+            if sets.is_empty() {
+                sets.resize_with(SETS, Set::default);
+            }
+            let set = &mut sets[key.hash as usize % SETS];
+            let way = set
+                .iter()
+                .position(|old| old.as_ref().is_some_and(|old| old.answers(key, creds)))
+                .or_else(|| {
+                    set.iter()
+                        .position(|old| old.as_ref().is_none_or(|old| old.stamp != stamp))
+                })
+                .unwrap_or((key.hash >> 32) as usize % WAYS);
+            set[way].replace(walk)
+        });
+        // Dropped once the entries are no longer borrowed: it may free memory.
         drop(replaced);
     }
 }
