@@ -151,6 +151,11 @@ pub struct Pair {
     pub peer: Side,
     /// Every round's value, ours then the peer's: how noisy the medians are.
     pub samples: [Vec<f64>; 2],
+    /// For a figure whose work is mostly a memory copy: the median time of the
+    /// same copies with no file system in the way, taken in the same rounds.
+    /// Neither side can go below it, so the peer's value over it is the best
+    /// ratio any implementation that copies could reach.
+    pub floor: Option<f64>,
 }
 
 impl Pair {
@@ -161,6 +166,7 @@ impl Pair {
             ours: side.clone(),
             peer: side,
             samples: [Vec::new(), Vec::new()],
+            floor: None,
         }
     }
 }
@@ -200,6 +206,7 @@ pub fn alternate(
         ours: finish(&samples[0], ours_error),
         peer: finish(&samples[1], peer_error),
         samples,
+        floor: None,
     }
 }
 

@@ -75,7 +75,8 @@ pub fn problems(figure: &Figure, pair: &Pair) -> Vec<String> {
 }
 
 /// The lowest and highest round of each side with values:
-/// `ours 800MiB/s..1600MiB/s, peer ...`.
+/// `ours 800MiB/s..1600MiB/s, peer ...`, then the bare copy's median and the
+/// best ratio it allows, for a figure that has one.
 pub fn spread(figure: &Figure, pair: &Pair) -> String {
     let range = |samples: &[f64]| {
         let low = samples.iter().copied().reduce(f64::min)?;
@@ -86,11 +87,24 @@ pub fn spread(figure: &Figure, pair: &Pair) -> String {
             value_text(figure.unit, &Side::Value(high))
         ))
     };
-    [("ours", &pair.samples[0]), ("peer", &pair.samples[1])]
+    let mut parts: Vec<String> = [("ours", &pair.samples[0]), ("peer", &pair.samples[1])]
         .into_iter()
         .filter_map(|(who, samples)| Some(format!("{who} {}", range(samples)?)))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if let Some(floor) = pair.floor {
+        let best = pair.peer.value().map(|peer| {
+            format!(
+                " (best ratio possible {:.2})",
+                ratio(figure.unit, floor, peer)
+            )
+        });
+        parts.push(format!(
+            "bare copy {}{}",
+            value_text(figure.unit, &Side::Value(floor)),
+            best.unwrap_or_default()
+        ));
+    }
+    parts.join(", ")
 }
 
 /// The machine a run was taken on.
@@ -263,7 +277,11 @@ pub fn markdown(info: &RunInfo<'_>, results: &[(&Figure, Pair)]) -> String {
          synchronous API) times its loop alone after its MOUNT, and ours times the \
          same loop alone on a fresh mount. Test data is made directly in the exported \
          directory, outside the clock. `ram_*` figures compare the ramfs backend \
-         through the blocking POSIX shim with the same system calls on a tmpfs file. \
+         through the blocking POSIX shim with the same system calls on a tmpfs file; \
+         `ram_pread_4k` also times the same 4 KiB copies out of plain memory (huge \
+         pages, as ramfs's) right after each of our rounds, the \"bare copy\": no \
+         implementation that copies the data can go below it, so the peer over it is \
+         the best ratio any could reach that run. \
          `rss_stream` is the VmHWM of a child process doing `read_1g` then `write_1g`. \
          Ours runs inside the long-lived harness process (as in an application), each \
          peer run is a fresh process.\n",
@@ -296,6 +314,7 @@ mod tests {
             ours: Side::Value(ours),
             peer: Side::Value(peer),
             samples: [vec![ours], vec![peer]],
+            floor: None,
         }
     }
 
@@ -338,6 +357,7 @@ mod tests {
             ours: Side::Missing("not built".into()),
             peer: Side::Value(1.0),
             samples: [Vec::new(), vec![1.0, 3.0]],
+            floor: None,
         };
         assert_eq!(
             line(&figure(Unit::Seconds), &missing),
@@ -350,6 +370,19 @@ mod tests {
         assert_eq!(
             spread(&figure(Unit::Seconds), &missing),
             "peer 1.00s..3.00s"
+        );
+    }
+
+    #[test]
+    fn a_floor_shows_with_the_best_ratio_it_allows() {
+        let floored = Pair {
+            floor: Some(200e-9),
+            ..pair(400e-9, 1.5e-6)
+        };
+        assert_eq!(
+            spread(&figure(Unit::SecondsPerOp), &floored),
+            "ours 400ns/op..400ns/op, peer 1.50us/op..1.50us/op, \
+             bare copy 200ns/op (best ratio possible 7.50)"
         );
     }
 

@@ -41,15 +41,23 @@ impl FileData {
         let len = (self.size - offset).min(buf.len() as u64) as usize;
         let out = &mut buf[..len];
         let end = offset + len as u64;
+        let piece = if len <= PAGE as usize {
+            SHORT_READ_PIECE
+        } else {
+            PAGE as usize
+        };
         for index in offset / PAGE..=(end - 1) / PAGE {
             let page_start = index * PAGE;
             let from = page_start.max(offset);
             let to = (page_start + PAGE).min(end);
             let dest = &mut out[(from - offset) as usize..(to - offset) as usize];
             match self.pages.get(index) {
-                Some(page) => dest.copy_from_slice(
-                    &page[(from - page_start) as usize..(to - page_start) as usize],
-                ),
+                Some(page) => {
+                    let page = &page[(from - page_start) as usize..(to - page_start) as usize];
+                    for (dest, page) in dest.chunks_mut(piece).zip(page.chunks(piece)) {
+                        dest.copy_from_slice(page);
+                    }
+                }
                 None => dest.fill(0),
             }
         }
@@ -104,6 +112,17 @@ impl FileData {
         self.size = size;
     }
 }
+
+/// The most one `copy_from_slice` of a read of at most a page moves.
+///
+/// glibc's `memcpy` moves 2112 bytes or more with `rep movsb` (its
+/// `x86_rep_movsb_threshold` on this machine, which has FSRM) and less with its
+/// vector loop. For one page read on its own, right after the locks of a `pread`
+/// and likely from memory rather than cache, the vector loop was faster here:
+/// random 4 KiB `pread`s in a 64 MiB file took 307-320 ns in two pieces against
+/// 324-360 ns in one. A longer read streams whole pages, where `rep movsb` won
+/// (sequential 1 MiB reads at 10,000-10,600 MiB/s against 9,400 in pieces).
+const SHORT_READ_PIECE: usize = 2048;
 
 #[cfg(test)]
 mod tests {
