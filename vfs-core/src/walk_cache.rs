@@ -50,6 +50,7 @@ pub(crate) struct WalkCache {
     id: u64,
     hasher: foldhash::fast::RandomState,
 }
+
 /// The change counts a walk started from: taken before its first step.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stamp {
