@@ -35,12 +35,11 @@ impl NfsNode {
             child.ino,
             self.state.unique() as u32
         ))?;
-        let key = (self.fh.data.to_vec(), hidden.clone());
         // Hidden before the rename, so no listing shows it in between.
         self.state.hide(&self.fh, &hidden);
         let dir: Arc<dyn vfs_core::Vnode> = me.clone();
         if let Err(e) = self.rename_entry(name, &dir, &hidden).await {
-            self.state.hidden.lock().remove(&key);
+            self.state.unhide(&self.fh, &hidden);
             return Err(e);
         }
         let previous = child.silly.lock().replace(SillyName {
@@ -109,12 +108,9 @@ impl NfsNode {
             if self.rename_rpc(&name, &root, &name).await? != Ok(()) {
                 return Ok(false);
             }
-            {
-                // Moved, not new: it was hidden, so `hide` has run.
-                let mut hidden = self.state.hidden.lock();
-                hidden.remove(&(self.fh.data.to_vec(), name.clone()));
-                hidden.insert((root.fh.data.to_vec(), name.clone()));
-            }
+            // Hidden in the root before shown here, so no listing shows it.
+            self.state.hide(&root.fh, &name);
+            self.state.unhide(&self.fh, &name);
             for node in self.state.live_nodes() {
                 let mut silly = node.silly.lock();
                 if let Some(record) = silly.as_mut() {
@@ -134,9 +130,6 @@ impl NfsNode {
         if let Err(e) = result {
             eprintln!("vfs-nfs: cannot remove silly-renamed file {name}: {e}");
         }
-        self.state
-            .hidden
-            .lock()
-            .remove(&(self.fh.data.to_vec(), name.clone()));
+        self.state.unhide(&self.fh, name);
     }
 }

@@ -279,7 +279,12 @@ impl MountState {
     /// lookups.
     pub fn hide(&self, dir: &nfs_fh3, name: &Name) {
         self.hid_any.store(true, Ordering::Release);
-        self.hidden.lock().insert((dir.data.to_vec(), name.clone()));
+        self.hidden.lock().insert(hidden_key(dir, name));
+    }
+
+    /// Shows `name` of directory `dir` again (its silly-rename name is gone).
+    pub fn unhide(&self, dir: &nfs_fh3, name: &Name) {
+        self.hidden.lock().remove(&hidden_key(dir, name));
     }
 
     /// True when `name` in directory `dir` is a silly-rename name of this mount.
@@ -288,11 +293,16 @@ impl MountState {
             return false;
         }
         let hidden = self.hidden.lock();
-        !hidden.is_empty() && hidden.contains(&(dir.data.to_vec(), name.clone()))
+        !hidden.is_empty() && hidden.contains(&hidden_key(dir, name))
     }
 
     /// `host:export`, for messages.
     pub fn server(&self) -> &str {
         self.client.server()
     }
+}
+
+/// How [`MountState::hidden`] keys `name` of directory `dir`.
+fn hidden_key(dir: &nfs_fh3, name: &Name) -> (Vec<u8>, Name) {
+    (dir.data.to_vec(), name.clone())
 }
