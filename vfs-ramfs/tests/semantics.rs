@@ -886,3 +886,37 @@ fn mknod_checks_in_linux_order() {
         (FileType::CharDevice, 1000, 0)
     );
 }
+
+/// A walk one thread remembered is not reused after another thread renamed a
+/// directory on its path: each rename, made on another thread before this one
+/// looks again, shows at once (the namespace's walk cache is per thread, the
+/// change counter it checks is the file system's).
+#[test]
+fn renames_on_another_thread_show_in_walks_remembered_here() {
+    let fx = Fixture::new();
+    fx.mkdir("/d1");
+    fx.create("/d1/f");
+    let ino = fx.stat("/d1/f").ino;
+    let fx = &fx;
+    let ino_at = |path: String| block_on(fx.ns.stat(&fx.me, path)).map(|attr| attr.ino);
+    std::thread::scope(|scope| {
+        let (ask, asked) = std::sync::mpsc::channel::<(&str, &str)>();
+        let (done, finished) = std::sync::mpsc::channel();
+        scope.spawn(move || {
+            for (from, to) in asked {
+                done.send(block_on(fx.ns.rename(&fx.me, from, to))).unwrap();
+            }
+        });
+        for _ in 0..100 {
+            for (from, to) in [("/d1", "/d2"), ("/d2", "/d1")] {
+                // The walk of `from/f` is remembered on this thread.
+                assert_eq!(ino_at(format!("{from}/f")).ok(), Some(ino));
+                assert_eq!(errno(ino_at(format!("{to}/f"))), Errno::ENOENT);
+                ask.send((from, to)).unwrap();
+                finished.recv().unwrap().unwrap();
+                assert_eq!(errno(ino_at(format!("{from}/f"))), Errno::ENOENT);
+                assert_eq!(ino_at(format!("{to}/f")).ok(), Some(ino));
+            }
+        }
+    });
+}
