@@ -8,7 +8,7 @@ use crate::namespace::truncate_checks;
 use crate::open_file::OpenFile;
 use crate::permission;
 use crate::vnode::{attributes, DirEntry, DirPage};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// How many entries one backend `readdir` call is asked for when listing a whole
@@ -42,8 +42,16 @@ pub struct FileHandle {
     /// The file may have set-ID bits a write by `creds` must drop. Known from the
     /// mode seen at open (and after a `setattr` through this handle), so a write
     /// to an ordinary file costs no `getattr`, which on NFS would wait for the
-    /// write-behind; a mode changed meanwhile by another handle is not seen.
+    /// write-behind.
     set_id: AtomicBool,
+    /// The file system's names counter ([`Filesystem::names_version`], which also
+    /// counts mode changes) when `set_id` was last made sure of by a `getattr`:
+    /// while it stands there, no other handle can have given the file set-ID
+    /// bits. On a file system without the counter (NFS), a mode changed by
+    /// another handle after this one's last look is not seen.
+    ///
+    /// [`Filesystem::names_version`]: crate::Filesystem::names_version
+    mode_checked_at: AtomicU64,
 }
 
 impl FileHandle {
@@ -64,6 +72,8 @@ impl FileHandle {
             closed: AtomicBool::new(false),
             creds,
             set_id: AtomicBool::new(mode.is_some_and(permission::has_set_id)),
+            // Never a count yet: the first write looks at the mode.
+            mode_checked_at: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -75,11 +85,27 @@ impl FileHandle {
     /// Drops the set-ID bits a write by the opener must drop (Linux's
     /// `file_remove_privs`), when the file may have them.
     async fn remove_privs(&self) -> Result<()> {
-        if self.set_id.load(Ordering::Acquire) {
+        let unseen = self.mode_changes_unseen();
+        if self.set_id.load(Ordering::Acquire) || unseen.is_some() {
             permission::remove_privs(&self.location, &self.creds).await?;
             self.set_id.store(false, Ordering::Release);
+            if let Some(count) = unseen {
+                self.mode_checked_at.store(count, Ordering::Release);
+            }
         }
         Ok(())
+    }
+
+    /// The file system's names counter, read before a look at the mode, when it
+    /// moved since this handle's last look and the opener's writes drop set-ID
+    /// bits: another handle may have given them. `None` otherwise, or when the
+    /// file system keeps no counter.
+    fn mode_changes_unseen(&self) -> Option<u64> {
+        if !permission::write_drops_set_id(&self.location, &self.creds) {
+            return None;
+        }
+        let count = self.location.mount.names_version()?.current();
+        (count != self.mode_checked_at.load(Ordering::Acquire)).then_some(count)
     }
 
     /// The flags the file was opened with.

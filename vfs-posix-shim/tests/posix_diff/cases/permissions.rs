@@ -21,6 +21,7 @@ cases![
     rename_of_directory_to_new_parent_needs_write_on_it,
     rename_into_own_subtree_before_permissions,
     writes_drop_set_id_bits,
+    set_id_bits_given_after_open_drop_at_the_next_write,
     truncation_drops_set_id_bits,
     chown_rules,
     chown_drops_set_id_bits,
@@ -214,6 +215,22 @@ fn writes_drop_set_id_bits(t: &Trace) {
     mode(t, "f").ok();
     t.want(t.fchmod(fd, 0o4755), Ok(()));
     t.write(fd, b"z").ok();
+    mode(t, "f").ok();
+    t.close(fd).ok();
+}
+
+/// A set-ID bit given by path while the file is open for writing goes at the
+/// next write through that descriptor (by anyone but root), as on Linux, whose
+/// `file_remove_privs` looks at the inode's mode on every write.
+fn set_id_bits_given_after_open_drop_at_the_next_write(t: &Trace) {
+    t.put("f", b"x");
+    let fd = t.ok_fd(t.open("f", O_WRONLY, 0));
+    t.write(fd, b"y").ok();
+    t.want(t.chmod("f", 0o4755), Ok(()));
+    t.write(fd, b"z").ok();
+    mode(t, "f").ok();
+    t.want(t.chmod("f", 0o2775), Ok(()));
+    t.write(fd, b"w").ok();
     mode(t, "f").ok();
     t.close(fd).ok();
 }
