@@ -161,6 +161,15 @@ fn split_last(path: &[u8]) -> (&[u8], Option<&[u8]>) {
     (&path[..start], Some(&path[start..=end]))
 }
 
+/// The mount of `location`, moved out when owned and counted once more when
+/// borrowed.
+fn mount_of(location: Cow<'_, Location>) -> Arc<Mount> {
+    match location {
+        Cow::Owned(location) => location.mount,
+        Cow::Borrowed(location) => location.mount.clone(),
+    }
+}
+
 fn shown(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -243,10 +252,7 @@ impl<'a> Walker<'a> {
                 // Over budget, the walk runs again to fail where Linux's would.
                 if self.links_followed + links <= MAX_SYMLINKS {
                     self.links_followed += links;
-                    let mount = match start {
-                        Cow::Owned(start) => start.mount,
-                        Cow::Borrowed(start) => start.mount.clone(),
-                    };
+                    let mount = mount_of(start);
                     return Some(Ok(Location { mount, vnode }));
                 }
             }
@@ -464,10 +470,7 @@ impl<'a> Walker<'a> {
             }
             // The mount moves on from the directory just left, unless it was
             // borrowed (the start).
-            current = Cow::Owned(next.into_location(|| match current {
-                Cow::Owned(left) => left.mount,
-                Cow::Borrowed(left) => left.mount.clone(),
-            }));
+            current = Cow::Owned(next.into_location(|| mount_of(current)));
         }
         if must_be_dir && current.vnode.file_type() != FileType::Directory {
             return Some(Err(Error::from(Errno::ENOTDIR)));

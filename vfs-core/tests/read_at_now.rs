@@ -2,12 +2,15 @@
 //! synchronous answer is used when the backend gives one, the async `read_at`
 //! otherwise, and the handle's own checks come first either way.
 
+mod common;
+use common::plain_attr;
+
 use futures::executor::block_on;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use vfs_core::{
     async_trait, Attr, Capabilities, DirPage, Errno, FileType, Filesystem, FsStat, MountOptions,
-    Name, Namespace, OpenFile, OpenFlags, Result, Timespec, Vnode,
+    Name, Namespace, OpenFile, OpenFlags, Result, Vnode,
 };
 
 /// File contents every read returns, from offset 0.
@@ -73,21 +76,12 @@ impl Vnode for Node {
     }
 
     async fn getattr(&self) -> Result<Attr> {
-        Ok(Attr {
-            file_type: self.file_type(),
-            mode: if self.ino == 1 { 0o755 } else { 0o644 },
-            nlink: 1,
-            uid: 0,
-            gid: 0,
-            size: DATA.len() as u64,
-            blocks: 0,
-            blksize: 4096,
-            ino: self.ino,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        })
+        Ok(plain_attr(
+            self.ino,
+            self.file_type(),
+            if self.ino == 1 { 0o755 } else { 0o644 },
+            DATA.len() as u64,
+        ))
     }
 
     async fn lookup(&self, name: &Name) -> Result<Arc<dyn Vnode>> {

@@ -3,6 +3,9 @@
 //! backend call, until the file system's count or the mount table moves; and
 //! only for the same path, start and search rights.
 
+mod common;
+use common::plain_attr;
+
 use futures::executor::block_on;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -10,7 +13,7 @@ use std::sync::{Arc, Weak};
 use vfs_core::{
     async_trait, Attr, Caller, Capabilities, Credentials, DirPage, Errno, FileType, Filesystem,
     FsStat, MountOptions, Name, NamesVersion, Namespace, OpenFile, OpenFlags, Result, SetAttr,
-    Timespec, Vnode,
+    Vnode,
 };
 
 /// One file system instance: what its nodes share.
@@ -66,21 +69,8 @@ impl Node {
     }
 
     fn attr(&self) -> Attr {
-        Attr {
-            file_type: self.file_type,
-            mode: self.mode.load(Ordering::Relaxed),
-            nlink: 1,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            blocks: 0,
-            blksize: 4096,
-            ino: self.ino,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        }
+        let mode = self.mode.load(Ordering::Relaxed);
+        plain_attr(self.ino, self.file_type, mode, 0)
     }
 }
 

@@ -3,12 +3,15 @@
 //! that has to wait makes each backend call once, however often it is re-run
 //! after a wait (see `vfs_core::Namespace::open_now`).
 
+mod common;
+use common::plain_attr;
+
 use futures::executor::block_on;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use vfs_core::{
     async_trait, Attr, Caller, Capabilities, Credentials, DirPage, Errno, FileType, Filesystem,
-    FsStat, MountOptions, Name, Namespace, OpenFile, OpenFlags, Result, Timespec, Vnode,
+    FsStat, MountOptions, Name, Namespace, OpenFile, OpenFlags, Result, Vnode,
 };
 
 /// `/a/b/file`, `/link` -> `a/b`, `/loop` -> `loop`; `/a/locked` is a directory
@@ -61,21 +64,7 @@ impl Node {
 
     fn attr(&self) -> Attr {
         let (ino, _, _, file_type, mode) = entry(self.ino);
-        Attr {
-            file_type,
-            mode,
-            nlink: 1,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            blocks: 0,
-            blksize: 4096,
-            ino,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        }
+        plain_attr(ino, file_type, mode, 0)
     }
 
     fn child(&self, name: &Name) -> Result<Arc<dyn Vnode>> {
