@@ -118,6 +118,7 @@ impl FileHandle {
         &self.location
     }
 
+    #[inline]
     fn live(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed());
@@ -127,10 +128,11 @@ impl FileHandle {
 
     /// Fails unless `len` bytes at `offset` may be read, checked in Linux's order:
     /// access mode, then the range (`rw_verify_area`), then the type (`->read`).
+    #[inline]
     fn check_readable(&self, offset: u64, len: usize) -> Result<()> {
         self.live()?;
         if !self.flags.readable() {
-            return Err(Errno::EBADF.with("not open for reading"));
+            return Err(not_readable());
         }
         check_range(offset, len)?;
         if self.is_directory() {
@@ -175,6 +177,7 @@ impl FileHandle {
     /// file with no executor and no future.
     ///
     /// Errors: as [`FileHandle::read_at`].
+    #[inline]
     pub fn read_at_now(&self, offset: u64, buf: &mut [u8]) -> Option<Result<usize>> {
         if let Err(e) = self.check_readable(offset, buf.len()) {
             return Some(Err(e));
@@ -386,6 +389,7 @@ impl FileHandle {
 }
 
 /// The error of any call on a closed handle.
+#[cold]
 fn closed() -> Error {
     Errno::EBADF.with("file handle already closed")
 }
@@ -393,16 +397,27 @@ fn closed() -> Error {
 /// What Linux's `rw_verify_area` checks before any `pread`/`pwrite`: the range
 /// must end within `off_t`, else `EINVAL` (not `EFBIG`, which is a file system's own
 /// size limit).
+#[inline]
 fn check_range(offset: u64, len: usize) -> Result<()> {
     if offset
         .checked_add(len as u64)
         .is_none_or(|end| end > i64::MAX as u64)
     {
-        return Err(Errno::EINVAL.with(format!(
-            "{len} bytes at offset {offset} end past the largest off_t"
-        )));
+        return Err(past_off_t(offset, len));
     }
     Ok(())
+}
+
+#[cold]
+fn past_off_t(offset: u64, len: usize) -> Error {
+    Errno::EINVAL.with(format!(
+        "{len} bytes at offset {offset} end past the largest off_t"
+    ))
+}
+
+#[cold]
+fn not_readable() -> Error {
+    Errno::EBADF.with("not open for reading")
 }
 
 impl std::fmt::Debug for FileHandle {

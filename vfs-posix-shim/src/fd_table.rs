@@ -90,11 +90,12 @@ impl FdTable {
     }
 
     /// The entry of `fd`. Errors: `EBADF`.
+    #[inline]
     pub fn get(&self, fd: Fd) -> Result<&FdEntry> {
-        self.index(fd)
-            .and_then(|i| self.slots.get(i))
-            .and_then(Option::as_ref)
-            .ok_or_else(|| Errno::EBADF.with(format!("descriptor {fd} is not open")))
+        match self.index(fd).and_then(|i| self.slots.get(i)) {
+            Some(Some(entry)) => Ok(entry),
+            _ => Err(not_open(fd)),
+        }
     }
 
     /// The entry of `fd`, for changing its flag. Errors: `EBADF`.
@@ -102,7 +103,7 @@ impl FdTable {
         self.index(fd)
             .and_then(|i| self.slots.get_mut(i))
             .and_then(Option::as_mut)
-            .ok_or_else(|| Errno::EBADF.with(format!("descriptor {fd} is not open")))
+            .ok_or_else(|| not_open(fd))
     }
 
     /// Frees `fd`, returning its entry. Errors: `EBADF`.
@@ -111,7 +112,7 @@ impl FdTable {
             .index(fd)
             .and_then(|i| self.slots.get_mut(i))
             .and_then(Option::take)
-            .ok_or_else(|| Errno::EBADF.with(format!("descriptor {fd} is not open")))?;
+            .ok_or_else(|| not_open(fd))?;
         while matches!(self.slots.last(), Some(None)) {
             self.slots.pop();
         }
@@ -121,4 +122,10 @@ impl FdTable {
     fn index(&self, fd: Fd) -> Option<usize> {
         usize::try_from(fd).ok()
     }
+}
+
+/// `EBADF` for a descriptor that is not open; out of line, as it is rare.
+#[cold]
+fn not_open(fd: Fd) -> Error {
+    Errno::EBADF.with(format!("descriptor {fd} is not open"))
 }

@@ -37,8 +37,14 @@ const OPEN_TIME_ONLY: OpenFlags = OpenFlags::CREATE
     .union(OpenFlags::CLOEXEC);
 
 /// A file offset given as `off_t`: negative is `EINVAL`.
+#[inline]
 fn offset_of(offset: i64) -> Result<u64> {
-    u64::try_from(offset).map_err(|_| Errno::EINVAL.with(format!("negative offset {offset}")))
+    u64::try_from(offset).map_err(|_| negative_offset(offset))
+}
+
+#[cold]
+fn negative_offset(offset: i64) -> Error {
+    Errno::EINVAL.with(format!("negative offset {offset}"))
 }
 
 /// Closes a description [`Process::install`] found no descriptor for, and
@@ -50,6 +56,7 @@ pub(crate) async fn discard((error, ofd): (Error, Arc<OpenFileDescription>)) -> 
 
 impl Process {
     /// The open file description behind `fd`. Errors: `EBADF`.
+    #[inline]
     pub(crate) fn description(&self, fd: Fd) -> Result<Arc<OpenFileDescription>> {
         Ok(self.fds.lock().get(fd)?.ofd.clone())
     }
@@ -221,6 +228,7 @@ impl Process {
 
     /// [`Process::pread`] when the backend answers without waiting
     /// ([`vfs_core::OpenFile::read_at_now`]); `None`: call `pread`.
+    #[inline]
     pub(crate) fn pread_now(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Option<Result<usize>> {
         let checked = offset_of(offset).and_then(|offset| Ok((offset, self.description(fd)?)));
         match checked {

@@ -34,30 +34,32 @@ impl FileData {
     /// Copies the bytes at `offset` into `buf`; returns how many, 0 at or past the end.
     /// Only the holes are zero-filled: writing each byte once is half the cost of
     /// clearing the buffer first.
+    #[inline]
     pub(crate) fn read(&self, offset: u64, buf: &mut [u8]) -> usize {
         if offset >= self.size || buf.is_empty() {
             return 0;
         }
         let len = (self.size - offset).min(buf.len() as u64) as usize;
         let out = &mut buf[..len];
+        let within = (offset % PAGE) as usize;
+        if within + len <= PAGE_SIZE {
+            // Within one page, the common random read: no loop.
+            match self.pages.get(offset / PAGE) {
+                Some(page) => copy_short(out, &page[within..within + len]),
+                None => out.fill(0),
+            }
+            return len;
+        }
         let end = offset + len as u64;
-        let piece = if len <= PAGE as usize {
-            SHORT_READ_PIECE
-        } else {
-            PAGE as usize
-        };
         for index in offset / PAGE..=(end - 1) / PAGE {
             let page_start = index * PAGE;
             let from = page_start.max(offset);
             let to = (page_start + PAGE).min(end);
             let dest = &mut out[(from - offset) as usize..(to - offset) as usize];
             match self.pages.get(index) {
-                Some(page) => {
-                    let page = &page[(from - page_start) as usize..(to - page_start) as usize];
-                    for (dest, page) in dest.chunks_mut(piece).zip(page.chunks(piece)) {
-                        dest.copy_from_slice(page);
-                    }
-                }
+                Some(page) => dest.copy_from_slice(
+                    &page[(from - page_start) as usize..(to - page_start) as usize],
+                ),
                 None => dest.fill(0),
             }
         }
@@ -124,6 +126,17 @@ impl FileData {
 /// (sequential 1 MiB reads at 10,000-10,600 MiB/s against 9,400 in pieces).
 const SHORT_READ_PIECE: usize = 2048;
 
+/// Copies a read of at most a page in pieces of at most [`SHORT_READ_PIECE`].
+fn copy_short(out: &mut [u8], page: &[u8]) {
+    if out.len() > SHORT_READ_PIECE {
+        let (head, tail) = out.split_at_mut(SHORT_READ_PIECE);
+        head.copy_from_slice(&page[..SHORT_READ_PIECE]);
+        tail.copy_from_slice(&page[SHORT_READ_PIECE..]);
+    } else {
+        out.copy_from_slice(page);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +172,44 @@ mod tests {
         assert_eq!(data.pages(), 4);
         assert_eq!(read_all(&data, 100, bytes.len()), bytes);
         assert_eq!(read_all(&data, 0, 100), vec![0; 100]);
+    }
+
+    #[test]
+    fn reads_within_one_page_match_the_bytes_written() {
+        let (space, pool) = (Quota::new(None), PagePool::default());
+        let mut data = FileData::default();
+        let bytes: Vec<u8> = (0..2 * PAGE_SIZE + 300).map(|i| (i % 253) as u8).collect();
+        // Page 1 stays a hole; the file ends 300 bytes into page 2.
+        data.write(0, &bytes[..PAGE_SIZE], &space, &pool);
+        data.write(2 * PAGE, &bytes[2 * PAGE_SIZE..], &space, &pool);
+        let expected = |from: usize, len: usize| {
+            let mut want = bytes[from..from + len].to_vec();
+            for (i, byte) in want.iter_mut().enumerate() {
+                if (PAGE_SIZE..2 * PAGE_SIZE).contains(&(from + i)) {
+                    *byte = 0;
+                }
+            }
+            want
+        };
+        for (from, len) in [
+            (0, PAGE_SIZE),
+            (1, SHORT_READ_PIECE),
+            (7, SHORT_READ_PIECE + 1),
+            (PAGE_SIZE - 5, 5),
+            (PAGE_SIZE + 3, 3000),
+            (2 * PAGE_SIZE, 300),
+        ] {
+            assert_eq!(
+                read_all(&data, from as u64, len),
+                expected(from, len),
+                "{len} at {from}"
+            );
+        }
+        // A read past the end stops at the size, within the last page.
+        assert_eq!(
+            read_all(&data, 2 * PAGE + 200, PAGE_SIZE),
+            expected(2 * PAGE_SIZE + 200, 100)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::meta::{resolve_time, Meta};
 use parking_lot::RwLock;
 use std::any::Any;
 use std::sync::{Arc, Weak};
-use vfs_core::{Attr, Errno, FileType, NewNode, Result, SetAttr, Timespec, Vnode};
+use vfs_core::{Attr, Errno, Error, FileType, NewNode, Result, SetAttr, Timespec, Vnode};
 
 /// `st_blocks` counts 512-byte units.
 const BLOCKS_PER_PAGE: u64 = (PAGE_SIZE / 512) as u64;
@@ -199,12 +199,13 @@ impl RamNode {
 
     /// Reads file data at `offset` (`pread`), then refreshes the access time unless
     /// `noatime`.
+    #[inline]
     pub(crate) fn read(&self, offset: u64, buf: &mut [u8], noatime: bool) -> Result<usize> {
         if offset
             .checked_add(buf.len() as u64)
             .is_none_or(|end| end > MAX_FILE_SIZE)
         {
-            return Err(Errno::EINVAL.with(format!("{} bytes at offset {offset}", buf.len())));
+            return Err(past_max_size(offset, buf.len()));
         }
         let (count, maybe_due) = {
             let state = self.state.read();
@@ -324,6 +325,7 @@ impl RamNode {
 /// several times cheaper: Linux's coarse clock is a load from the vDSO page, where
 /// the precise one reads and scales the TSC.
 #[cfg(target_os = "linux")]
+#[inline]
 fn coarse_seconds() -> i64 {
     let mut now = libc::timespec {
         tv_sec: 0,
@@ -340,6 +342,12 @@ fn coarse_seconds() -> i64 {
 #[cfg(not(target_os = "linux"))]
 fn coarse_seconds() -> i64 {
     Timespec::now().sec
+}
+
+/// `EINVAL` for a read of `len` bytes at `offset` that ends past the largest file.
+#[cold]
+fn past_max_size(offset: u64, len: usize) -> Error {
+    Errno::EINVAL.with(format!("{len} bytes at offset {offset}"))
 }
 
 impl Drop for RamNode {

@@ -122,6 +122,7 @@ impl PageTable {
     }
 
     /// The page at `index`, if present.
+    #[inline]
     pub(crate) fn get(&self, index: u64) -> Option<&Page> {
         if index >= span(self.levels) {
             return None;
