@@ -45,7 +45,7 @@ impl FileData {
         if within + len <= PAGE_SIZE {
             // Within one page, the common random read: no loop.
             match self.pages.get(offset / PAGE) {
-                Some(page) => copy_short(out, &page[within..within + len]),
+                Some(page) => out.copy_from_slice(&page[within..within + len]),
                 None => out.fill(0),
             }
             return len;
@@ -115,28 +115,6 @@ impl FileData {
     }
 }
 
-/// The most one `copy_from_slice` of a read of at most a page moves.
-///
-/// glibc's `memcpy` moves 2112 bytes or more with `rep movsb` (its
-/// `x86_rep_movsb_threshold` on this machine, which has FSRM) and less with its
-/// vector loop. For one page read on its own, right after the locks of a `pread`
-/// and likely from memory rather than cache, the vector loop was faster here:
-/// random 4 KiB `pread`s in a 64 MiB file took 307-320 ns in two pieces against
-/// 324-360 ns in one. A longer read streams whole pages, where `rep movsb` won
-/// (sequential 1 MiB reads at 10,000-10,600 MiB/s against 9,400 in pieces).
-const SHORT_READ_PIECE: usize = 2048;
-
-/// Copies a read of at most a page in pieces of at most [`SHORT_READ_PIECE`].
-fn copy_short(out: &mut [u8], page: &[u8]) {
-    if out.len() > SHORT_READ_PIECE {
-        let (head, tail) = out.split_at_mut(SHORT_READ_PIECE);
-        head.copy_from_slice(&page[..SHORT_READ_PIECE]);
-        tail.copy_from_slice(&page[SHORT_READ_PIECE..]);
-    } else {
-        out.copy_from_slice(page);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,8 +171,8 @@ mod tests {
         };
         for (from, len) in [
             (0, PAGE_SIZE),
-            (1, SHORT_READ_PIECE),
-            (7, SHORT_READ_PIECE + 1),
+            (1, 2048),
+            (7, 2049),
             (PAGE_SIZE - 5, 5),
             (PAGE_SIZE + 3, 3000),
             (2 * PAGE_SIZE, 300),
