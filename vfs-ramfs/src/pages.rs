@@ -124,19 +124,22 @@ impl PageTable {
     /// The page at `index`, if present.
     #[inline]
     pub(crate) fn get(&self, index: u64) -> Option<&Page> {
-        if index >= span(self.levels) {
+        let mut node = self.root.as_ref()?;
+        // A page index has at most 51 bits (63-bit offsets), so a tree has at most
+        // six levels and the shift stays below 64. Stepping it down is cheaper
+        // than computing `span` and each level's shift from the level number.
+        let mut shift = LEVEL_BITS * self.levels;
+        if index >> shift != 0 {
             return None;
         }
-        let mut node = self.root.as_ref()?;
-        let mut level = self.levels;
         loop {
-            let slot = ((index >> (LEVEL_BITS * (level - 1))) as usize) & (FANOUT - 1);
+            shift -= LEVEL_BITS;
+            let slot = (index >> shift) as usize & (FANOUT - 1);
             match node {
                 Node::Leaf(leaf) => return leaf.pages[slot].as_deref(),
                 Node::Run(run) => return Some(run.page(slot)),
                 Node::Inner(children) => node = children[slot].as_ref()?,
             }
-            level -= 1;
         }
     }
 
