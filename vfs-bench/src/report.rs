@@ -278,7 +278,8 @@ pub fn markdown(info: &RunInfo<'_>, results: &[(&Figure, Pair)]) -> String {
          same loop alone on a fresh mount. Test data is made directly in the exported \
          directory, outside the clock. `ram_*` figures compare the ramfs backend \
          through the blocking POSIX shim with the same system calls on a tmpfs file; \
-         `ram_pread_4k` also times the same 4 KiB copies out of plain memory (huge \
+         both sides of `ram_pread_4k` read into page-aligned buffers (a copy's speed \
+         depends on where its destination starts), and it also times the same 4 KiB copies out of plain memory (huge \
          pages, as ramfs's) right after each of our rounds, the \"bare copy\": no \
          implementation that copies the data can go below it, so the peer over it is \
          the best ratio any could reach that run. \
