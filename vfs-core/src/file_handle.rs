@@ -408,6 +408,8 @@ fn check_range(offset: u64, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// `EINVAL` for a range ending past `off_t` (out of line: the inlined checks
+/// stay small).
 #[cold]
 fn past_off_t(offset: u64, len: usize) -> Error {
     Errno::EINVAL.with(format!(
@@ -415,6 +417,7 @@ fn past_off_t(offset: u64, len: usize) -> Error {
     ))
 }
 
+/// `EBADF` for a read of a handle not open for reading.
 #[cold]
 fn not_readable() -> Error {
     Errno::EBADF.with("not open for reading")

@@ -42,6 +42,7 @@ fn offset_of(offset: i64) -> Result<u64> {
     u64::try_from(offset).map_err(|_| negative_offset(offset))
 }
 
+/// `EINVAL` for a negative offset (out of line: `offset_of` is inlined).
 #[cold]
 fn negative_offset(offset: i64) -> Error {
     Errno::EINVAL.with(format!("negative offset {offset}"))
