@@ -64,7 +64,7 @@ impl NfsFs {
     async fn commit_all(&self) -> Result<()> {
         let mut first: Option<Error> = None;
         for node in self.state.live_nodes() {
-            if node.data.as_ref().is_some_and(|kept| !kept.is_empty()) {
+            if node.kept_if_made().is_some_and(|kept| !kept.is_empty()) {
                 if let Err(e) = node.commit().await {
                     first.get_or_insert(e);
                 }

@@ -48,10 +48,13 @@ pub struct NfsNode {
     pub file_type: FileType,
     /// Cached attributes.
     pub attrs: AttrCache,
-    /// Directories only.
-    pub dir: Option<DirState>,
-    /// Regular files only: data written UNSTABLE and not yet committed.
-    pub data: Option<Uncommitted>,
+    /// Directories only (boxed: most nodes are files).
+    pub dir: Option<Box<DirState>>,
+    /// Regular files only: data written UNSTABLE and not yet committed, made on
+    /// the first write or sequential read ([`NfsNode::kept`]). Most nodes (those
+    /// a listing makes, one per entry) are never written, and its locks and
+    /// write-behind window cost more to make and drop than the rest of the node.
+    pub data: Option<OnceLock<Box<Uncommitted>>>,
     /// Open files of this node (for silly rename).
     pub opens: AtomicUsize,
     /// Where the mount's keep-alive ring last took this node (its position plus
@@ -99,11 +102,13 @@ impl NfsNode {
             ino: fattr.fileid,
             file_type,
             attrs,
-            dir: (file_type == FileType::Directory).then(|| DirState {
-                lookup: LookupCache::default(),
-                listing: Mutex::new(Listing::default()),
+            dir: (file_type == FileType::Directory).then(|| {
+                Box::new(DirState {
+                    lookup: LookupCache::default(),
+                    listing: Mutex::new(Listing::default()),
+                })
             }),
-            data: (file_type == FileType::Regular).then(Uncommitted::default),
+            data: (file_type == FileType::Regular).then(OnceLock::new),
             opens: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
             silly: Mutex::new(None),
@@ -223,7 +228,7 @@ impl NfsNode {
     /// The directory part of `lookup`.
     pub fn dir_state(&self) -> Result<&DirState> {
         self.dir
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| Errno::ENOTDIR.with(self.what()))
     }
 

@@ -22,7 +22,7 @@ use nfs3_types::xdr_codec::{Pack, Unpack};
 use std::io::Cursor;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use vfs_core::{Errno, Result, Timespec};
 
 /// Pieces of one read or write in flight at once.
@@ -143,11 +143,22 @@ impl StartedRead {
 }
 
 impl NfsNode {
-    /// The uncommitted-write state of this regular file.
+    /// The uncommitted-write state of this regular file, made on first use.
     pub fn kept(&self) -> Result<&Uncommitted> {
         self.data
             .as_ref()
+            .map(|data| &**data.get_or_init(Box::default))
             .ok_or_else(|| Errno::EINVAL.with(format!("write to {}", self.what())))
+    }
+
+    /// That state if it was ever made: `None` for a file this mount has neither
+    /// written nor read sequentially (nothing to commit or wait for), and for
+    /// other nodes.
+    pub fn kept_if_made(&self) -> Option<&Uncommitted> {
+        self.data
+            .as_ref()
+            .and_then(OnceLock::get)
+            .map(|kept| &**kept)
     }
 
     /// The change key of the attributes cached now, if any.
@@ -569,7 +580,7 @@ impl NfsNode {
     ///
     /// Errors: `ENOSPC`, `EDQUOT`, `ESTALE`, `EIO`.
     pub async fn commit(&self) -> Result<()> {
-        let Some(kept) = &self.data else {
+        let Some(kept) = self.kept_if_made() else {
             return Ok(());
         };
         // A lone small write still held goes FILE_SYNC: no COMMIT for it.

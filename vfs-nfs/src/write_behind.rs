@@ -314,7 +314,7 @@ impl NfsNode {
     /// True when [`NfsNode::drain_writes`] has nothing to do: no write of this
     /// mount is held or in flight, and the attributes are not in doubt.
     pub fn writes_idle(&self) -> bool {
-        self.data.as_ref().is_none_or(|kept| {
+        self.kept_if_made().is_none_or(|kept| {
             // Never written through this mount (the count is taken before a
             // write returns): nothing can be held, in flight or in doubt.
             kept.changes() == 0
@@ -330,7 +330,7 @@ impl NfsNode {
         if self.writes_idle() {
             return;
         }
-        if let Some(kept) = &self.data {
+        if let Some(kept) = self.kept_if_made() {
             if let Ok(node) = self.arc() {
                 if let Err(error) = node.send_held().await {
                     kept.behind.fail(error);
