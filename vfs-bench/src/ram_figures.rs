@@ -16,6 +16,9 @@ use vfs_posix_shim::{Blocking, Vfs};
 /// The read size of `ram_pread_4k`.
 const PREAD: usize = 4096;
 
+/// A memory page, the alignment of `ram_pread_4k`'s buffers.
+const PAGE: usize = 4096;
+
 /// The in-memory figures, in report order.
 pub const FIGURES: [Figure; 3] = [
     Figure {
@@ -164,9 +167,7 @@ fn full(n: usize) -> Fallible<()> {
 /// with huge pages, as ramfs's page pool is: the allocation and where in it the
 /// aligned bytes start.
 fn huge_page_buffer(size: usize) -> (Vec<u8>, usize) {
-    const HUGE_PAGE: usize = 2 << 20;
-    let mut memory = vec![0u8; size + HUGE_PAGE];
-    let start = memory.as_ptr().align_offset(HUGE_PAGE);
+    let (mut memory, start) = aligned_buffer(size, 2 << 20);
     // SAFETY: the range lies within `memory`; advice changes no contents.
     unsafe {
         libc::madvise(
@@ -181,15 +182,11 @@ fn huge_page_buffer(size: usize) -> (Vec<u8>, usize) {
     (memory, start)
 }
 
-/// A zeroed buffer of `len` bytes starting on a page boundary, as programs that
-/// read pages tend to use: the allocation and where in it the buffer starts. Both
-/// sides of `ram_pread_4k` read into one of these, since a copy's speed depends on
-/// its destination's alignment (`rep movsb` into a buffer 32 bytes off a cache
-/// line took ~15% longer here) and two plain allocations need not share one.
-fn page_aligned_buffer(len: usize) -> (Vec<u8>, usize) {
-    const PAGE: usize = 4096;
-    let memory = vec![0u8; len + PAGE];
-    let start = memory.as_ptr().align_offset(PAGE);
+/// `len` zeroed bytes starting at a multiple of `align`: the allocation and where
+/// in it they start.
+fn aligned_buffer(len: usize, align: usize) -> (Vec<u8>, usize) {
+    let memory = vec![0u8; len + align];
+    let start = memory.as_ptr().align_offset(align);
     (memory, start)
 }
 
@@ -208,7 +205,11 @@ fn pread_4k(ctx: &Ctx) -> Fallible<Pair> {
     let dir = ScratchDir::new(&ctx.tmpfs_dir, "ram-pread")?;
     make_file(&dir.path().join("file"), size)?;
     let path = c_path(&dir.path().join("file"))?;
-    let (mut buffer_memory, at) = page_aligned_buffer(PREAD);
+    // Both sides read into page-aligned buffers, as programs reading pages tend
+    // to: a copy's speed depends on its destination's alignment (`rep movsb` into
+    // a buffer 32 bytes off a cache line took ~15% longer here), and two plain
+    // allocations need not share one.
+    let (mut buffer_memory, at) = aligned_buffer(PREAD, PAGE);
     let buffer = &mut buffer_memory[at..at + PREAD];
     let fd = posix.open("/file", OpenFlags::RDONLY, 0)?;
     let file = KernelFile::open(&path)?;
@@ -230,7 +231,7 @@ fn pread_4k(ctx: &Ctx) -> Fallible<Pair> {
             Ok(ours)
         },
         || {
-            let (mut memory, at) = page_aligned_buffer(PREAD);
+            let (mut memory, at) = aligned_buffer(PREAD, PAGE);
             let buffer = &mut memory[at..at + PREAD];
             let start = Instant::now();
             for &offset in &offsets {

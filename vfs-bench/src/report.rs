@@ -279,10 +279,10 @@ pub fn markdown(info: &RunInfo<'_>, results: &[(&Figure, Pair)]) -> String {
          directory, outside the clock. `ram_*` figures compare the ramfs backend \
          through the blocking POSIX shim with the same system calls on a tmpfs file; \
          both sides of `ram_pread_4k` read into page-aligned buffers (a copy's speed \
-         depends on where its destination starts), and it also times the same 4 KiB copies out of plain memory (huge \
-         pages, as ramfs's) right after each of our rounds, the \"bare copy\": no \
-         implementation that copies the data can go below it, so the peer over it is \
-         the best ratio any could reach that run. \
+         depends on where its destination starts), and it also times the same 4 KiB \
+         copies out of plain memory (huge pages, as ramfs's) right after each of our \
+         rounds, the \"bare copy\": no implementation that copies the data can go \
+         below it, so the peer over it is the best ratio any could reach that run. \
          `rss_stream` is the VmHWM of a child process doing `read_1g` then `write_1g`. \
          Ours runs inside the long-lived harness process (as in an application), each \
          peer run is a fresh process.\n",
