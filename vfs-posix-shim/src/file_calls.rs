@@ -173,16 +173,15 @@ impl Process {
     /// [`vfs_core::OpenFile::read_at_now`] and no other read holds the offset);
     /// `None`: call `read`.
     pub(crate) fn read_now(&self, fd: Fd, buf: &mut [u8]) -> Option<Result<usize>> {
-        let ofd = match self.description(fd) {
-            Ok(ofd) => ofd,
-            Err(e) => return Some(Err(e)),
-        };
-        let mut position = ofd.position.try_lock()?;
-        let done = ofd.handle.read_at_now(position.offset, buf)?;
-        if let Ok(n) = done {
-            position.offset += n as u64;
-        }
-        Some(done)
+        let read = self.fds.with_description(fd, |ofd| {
+            let mut position = ofd.position.try_lock()?;
+            let done = ofd.handle.read_at_now(position.offset, buf)?;
+            if let Ok(n) = done {
+                position.offset += n as u64;
+            }
+            Some(done)
+        });
+        read.unwrap_or_else(|e| Some(Err(e)))
     }
 
     /// Writes at the file offset (at the end for `O_APPEND`, atomically) and advances
@@ -237,11 +236,11 @@ impl Process {
     /// cycle (500 -> 290 instructions took a random 4 KiB read from 340 to 300 ns).
     #[inline]
     pub(crate) fn pread_now(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Option<Result<usize>> {
-        let checked = offset_of(offset).and_then(|offset| Ok((offset, self.description(fd)?)));
-        match checked {
-            Ok((offset, ofd)) => ofd.handle.read_at_now(offset, buf),
-            Err(e) => Some(Err(e)),
-        }
+        let read = offset_of(offset).and_then(|offset| {
+            self.fds
+                .with_description(fd, |ofd| ofd.handle.read_at_now(offset, buf))
+        });
+        read.unwrap_or_else(|e| Some(Err(e)))
     }
 
     /// Writes at `offset` without moving the file offset. As on Linux, a descriptor
@@ -351,11 +350,9 @@ impl Process {
 
     /// [`Process::fstat`] when the backend answers at once; `None`: call `fstat`.
     pub(crate) fn fstat_now(&self, fd: Fd) -> Option<Result<Attr>> {
-        // Asked under the table's lock, which `getattr_now` never waits under.
-        match self.fds.lock().get(fd) {
-            Ok(entry) => entry.ofd.handle.getattr_now(),
-            Err(e) => Some(Err(e)),
-        }
+        self.fds
+            .with_description(fd, |ofd| ofd.handle.getattr_now())
+            .unwrap_or_else(|e| Some(Err(e)))
     }
 
     /// Space figures of the file system holding the open file.

@@ -1,8 +1,8 @@
 //! The shared world ([`Vfs`]) and one process-like context in it ([`Process`]).
 
-use crate::fd_table::{FdTable, DEFAULT_FD_LIMIT};
+use crate::fd_table::{Descriptors, FdTable, DEFAULT_FD_LIMIT};
 use crate::locks::LockManager;
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use parking_lot::{RwLock, RwLockReadGuard};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use vfs_core::{Caller, Credentials, Location, MountOptions, Namespace, Registry, Result};
@@ -64,7 +64,7 @@ impl Vfs {
         Process {
             vfs: self.clone(),
             pid: self.next_pid.fetch_add(1, Ordering::Relaxed),
-            fds: Mutex::new(FdTable::new(DEFAULT_FD_LIMIT)),
+            fds: Descriptors::new(DEFAULT_FD_LIMIT),
             caller: RwLock::new(Arc::new(Caller {
                 cwd: self.namespace.root(),
                 creds: Credentials::root(),
@@ -85,7 +85,7 @@ impl Vfs {
 pub struct Process {
     pub(crate) vfs: Arc<Vfs>,
     pub(crate) pid: u64,
-    pub(crate) fds: Mutex<FdTable>,
+    pub(crate) fds: Descriptors,
     /// The working directory and credentials, together: every call takes both, and
     /// one shared snapshot costs it one lock and one reference count.
     caller: RwLock<Arc<Caller>>,

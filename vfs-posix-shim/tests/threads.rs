@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-use vfs_core::{Errno, OpenFlags};
+use vfs_core::{Errno, MountOptions, OpenFlags};
 use vfs_posix_shim::{Fd, FlockOp, LockType, Process, RecordLock, Vfs, Whence};
 
 const THREADS: usize = 8;
@@ -204,6 +204,55 @@ fn concurrent_opens_never_share_a_descriptor() {
     workers.into_iter().for_each(Running::result);
     assert!(live.lock().unwrap().is_empty());
     assert_eq!(process.blocking().open("/f", OpenFlags::RDONLY, 0), Ok(0));
+}
+
+/// The only thread that has used a process reads its descriptors without the
+/// table's lock. Another thread closing a descriptor under those reads must wait
+/// out the one in progress: after it the reads fail with `EBADF`, every read before
+/// it returned the file's bytes, and once the reader stops nothing holds the file
+/// (its mount can go).
+#[test]
+fn a_descriptor_closed_by_a_second_thread_under_the_first_ones_reads() {
+    const PAGE: usize = 4096;
+    const PAGES: usize = 16;
+    for round in 0..20u64 {
+        let process = Arc::new(new_world().process());
+        let (opened, fd) = mpsc::channel();
+        let reader = {
+            let process = process.clone();
+            spawn("reader", move || {
+                let posix = process.blocking();
+                posix.mkdir("/mnt", 0o755).unwrap();
+                posix
+                    .mount("/mnt", "ram://", MountOptions::default())
+                    .unwrap();
+                let fd = posix.open("/mnt/file", RW_CREATE, 0o644).unwrap();
+                let data: Vec<u8> = (0..PAGE * PAGES).map(|i| (i % 251) as u8).collect();
+                posix.write(fd, &data).unwrap();
+                opened.send(fd).unwrap();
+                let mut buffer = vec![0; PAGE];
+                for reads in 0.. {
+                    let at = reads % PAGES * PAGE;
+                    match posix.pread(fd, &mut buffer, at as i64) {
+                        Ok(n) => assert_eq!(buffer[..n], data[at..at + PAGE], "read {reads}"),
+                        Err(e) => {
+                            assert_eq!(e.errno(), Errno::EBADF);
+                            return;
+                        }
+                    }
+                }
+            })
+        };
+        let fd = fd
+            .recv_timeout(TIMEOUT)
+            .expect("the reader opened the file");
+        // Closes at varied points of the reads; any point must do.
+        thread::sleep(Duration::from_micros(round * 100));
+        let posix = process.blocking();
+        posix.close(fd).unwrap();
+        reader.result();
+        assert_eq!(posix.umount("/mnt"), Ok(()), "round {round}");
+    }
 }
 
 /// A write lock on bytes `start..start + len` (`len` 0: to the end).
