@@ -1,8 +1,6 @@
 //! The descriptor table: small integers naming open file descriptions.
 
 use crate::ofd::OpenFileDescription;
-use crate::sole_thread::SoleThread;
-use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use vfs_core::{Errno, Error, Result};
 
@@ -130,51 +128,4 @@ impl FdTable {
 #[cold]
 fn not_open(fd: Fd) -> Error {
     Errno::EBADF.with(format!("descriptor {fd} is not open"))
-}
-
-/// A process's descriptor table: behind a lock, which its sole thread (the only one
-/// that has used the process, see [`crate::sole_thread`]) reads without.
-pub(crate) struct Descriptors {
-    table: Mutex<FdTable>,
-    sole: SoleThread,
-}
-
-impl Descriptors {
-    pub fn new(limit: usize) -> Descriptors {
-        Descriptors {
-            table: Mutex::new(FdTable::new(limit)),
-            sole: SoleThread::new(),
-        }
-    }
-
-    /// The table, locked.
-    #[inline]
-    pub fn lock(&self) -> MutexGuard<'_, FdTable> {
-        self.sole.enter();
-        self.table.lock()
-    }
-
-    /// Calls `read` with the description of `fd` and returns what it returns. The
-    /// sole thread borrows the description from the table without locking it;
-    /// another takes a reference under the lock, so a long `read` holds no lock.
-    /// `read` must not use the table.
-    ///
-    /// Errors: `EBADF`.
-    #[inline]
-    pub fn with_description<R>(
-        &self,
-        fd: Fd,
-        read: impl FnOnce(&OpenFileDescription) -> R,
-    ) -> Result<R> {
-        if let Some(_permit) = self.sole.read_unlocked() {
-            // SAFETY: while the permit lives no other thread holds the lock or gets
-            // to take it, and this thread holds no guard: the callers are the
-            // shim's synchronous calls, none of which runs under one, and `read`
-            // does not use the table.
-            let table = unsafe { &*self.table.data_ptr() };
-            return table.get(fd).map(|entry| read(&entry.ofd));
-        }
-        let ofd = self.lock().get(fd)?.ofd.clone();
-        Ok(read(&ofd))
-    }
 }

@@ -62,6 +62,26 @@ impl Process {
         Ok(self.fds.lock().get(fd)?.ofd.clone())
     }
 
+    /// Calls `use_it` with the description of `fd` and returns what it returns,
+    /// for the synchronous calls. The process's sole thread borrows the
+    /// description from the table, which it needs no lock for; another thread
+    /// takes a reference, so a long `use_it` holds no lock. `use_it` must not use
+    /// the table. Errors: `EBADF`.
+    #[inline]
+    fn with_description<R>(
+        &self,
+        fd: Fd,
+        use_it: impl FnOnce(&OpenFileDescription) -> R,
+    ) -> Result<R> {
+        let table = self.fds.lock();
+        if table.is_alone() {
+            return table.get(fd).map(|entry| use_it(&entry.ofd));
+        }
+        let ofd = table.get(fd)?.ofd.clone();
+        drop(table);
+        Ok(use_it(&ofd))
+    }
+
     /// Opens `path` and returns the lowest free descriptor. `mode` (minus the umask)
     /// is the mode of a created file.
     ///
@@ -173,7 +193,7 @@ impl Process {
     /// [`vfs_core::OpenFile::read_at_now`] and no other read holds the offset);
     /// `None`: call `read`.
     pub(crate) fn read_now(&self, fd: Fd, buf: &mut [u8]) -> Option<Result<usize>> {
-        let read = self.fds.with_description(fd, |ofd| {
+        let read = self.with_description(fd, |ofd| {
             let mut position = ofd.position.try_lock()?;
             let done = ofd.handle.read_at_now(position.offset, buf)?;
             if let Ok(n) = done {
@@ -237,8 +257,7 @@ impl Process {
     #[inline]
     pub(crate) fn pread_now(&self, fd: Fd, buf: &mut [u8], offset: i64) -> Option<Result<usize>> {
         let read = offset_of(offset).and_then(|offset| {
-            self.fds
-                .with_description(fd, |ofd| ofd.handle.read_at_now(offset, buf))
+            self.with_description(fd, |ofd| ofd.handle.read_at_now(offset, buf))
         });
         read.unwrap_or_else(|e| Some(Err(e)))
     }
@@ -350,8 +369,7 @@ impl Process {
 
     /// [`Process::fstat`] when the backend answers at once; `None`: call `fstat`.
     pub(crate) fn fstat_now(&self, fd: Fd) -> Option<Result<Attr>> {
-        self.fds
-            .with_description(fd, |ofd| ofd.handle.getattr_now())
+        self.with_description(fd, |ofd| ofd.handle.getattr_now())
             .unwrap_or_else(|e| Some(Err(e)))
     }
 

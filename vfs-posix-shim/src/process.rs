@@ -1,8 +1,8 @@
 //! The shared world ([`Vfs`]) and one process-like context in it ([`Process`]).
 
-use crate::fd_table::{Descriptors, FdTable, DEFAULT_FD_LIMIT};
+use crate::fd_table::{FdTable, DEFAULT_FD_LIMIT};
 use crate::locks::LockManager;
-use parking_lot::{RwLock, RwLockReadGuard};
+use crate::sole_thread::{SoleMutex, SoleReadGuard, SoleRwLock, SoleThread};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use vfs_core::{Caller, Credentials, Location, MountOptions, Namespace, Registry, Result};
@@ -61,14 +61,18 @@ impl Vfs {
 
     /// A new process: no descriptors, cwd at the root, umask 022, superuser.
     pub fn process(self: &Arc<Self>) -> Process {
+        let sole = SoleThread::new();
         Process {
             vfs: self.clone(),
             pid: self.next_pid.fetch_add(1, Ordering::Relaxed),
-            fds: Descriptors::new(DEFAULT_FD_LIMIT),
-            caller: RwLock::new(Arc::new(Caller {
-                cwd: self.namespace.root(),
-                creds: Credentials::root(),
-            })),
+            fds: SoleMutex::new(&sole, FdTable::new(DEFAULT_FD_LIMIT)),
+            caller: SoleRwLock::new(
+                &sole,
+                Arc::new(Caller {
+                    cwd: self.namespace.root(),
+                    creds: Credentials::root(),
+                }),
+            ),
             umask: AtomicU32::new(0o022),
         }
     }
@@ -85,10 +89,12 @@ impl Vfs {
 pub struct Process {
     pub(crate) vfs: Arc<Vfs>,
     pub(crate) pid: u64,
-    pub(crate) fds: Descriptors,
+    /// The descriptor table. Like `caller`, a lock the process's only thread
+    /// skips while it has no other (see [`crate::sole_thread`]).
+    pub(crate) fds: SoleMutex<FdTable>,
     /// The working directory and credentials, together: every call takes both, and
     /// one shared snapshot costs it one lock and one reference count.
-    caller: RwLock<Arc<Caller>>,
+    caller: SoleRwLock<Arc<Caller>>,
     pub(crate) umask: AtomicU32,
 }
 
@@ -141,7 +147,7 @@ impl Process {
 
     /// [`Process::caller`] borrowed, for a call that finishes without waiting:
     /// it saves the reference count, and `chdir` or `set_credentials` wait for it.
-    pub(crate) fn caller_borrowed(&self) -> RwLockReadGuard<'_, Arc<Caller>> {
+    pub(crate) fn caller_borrowed(&self) -> SoleReadGuard<'_, Arc<Caller>> {
         self.caller.read()
     }
 
