@@ -25,6 +25,7 @@ mod open_file;
 pub mod permission;
 mod registry;
 mod resolve;
+pub mod sole_thread;
 mod url_edit;
 mod vnode;
 mod walk_cache;

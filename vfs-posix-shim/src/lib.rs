@@ -20,7 +20,6 @@ pub mod locks;
 mod ofd;
 mod path_calls;
 mod process;
-mod sole_thread;
 
 pub use blocking::Blocking;
 pub use c_abi::open_flags_of;

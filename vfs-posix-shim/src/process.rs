@@ -2,9 +2,9 @@
 
 use crate::fd_table::{FdTable, DEFAULT_FD_LIMIT};
 use crate::locks::LockManager;
-use crate::sole_thread::{SoleMutex, SoleReadGuard, SoleRwLock, SoleThread};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
+use vfs_core::sole_thread::{SoleMutex, SoleReadGuard, SoleRwLock, SoleThread};
 use vfs_core::{Caller, Credentials, Location, MountOptions, Namespace, Registry, Result};
 
 /// What every process of one namespace shares: the namespace, the URL registry used
@@ -90,7 +90,7 @@ pub struct Process {
     pub(crate) vfs: Arc<Vfs>,
     pub(crate) pid: u64,
     /// The descriptor table. Like `caller`, a lock the process's only thread
-    /// skips while it has no other (see [`crate::sole_thread`]).
+    /// skips while it has no other (see [`vfs_core::sole_thread`]).
     pub(crate) fds: SoleMutex<FdTable>,
     /// The working directory and credentials, together: every call takes both, and
     /// one shared snapshot costs it one lock and one reference count.

@@ -7,9 +7,9 @@ use crate::node::{Body, RamNode};
 use crate::pool::PagePool;
 use crate::quota::Quota;
 use async_trait::async_trait;
-use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use vfs_core::sole_thread::{SoleMutex, SoleMutexGuard, SoleThread};
 use vfs_core::{
     Capabilities, FileType, Filesystem, FsStat, NamesVersion, NewNode, Result, Timespec, Vnode,
     NAME_MAX,
@@ -79,9 +79,13 @@ impl RamFsOptions {
 
 /// What every node of one file system shares.
 pub(crate) struct FsShared {
+    /// The thread that alone has used this file system, if one has: it takes
+    /// none of the file system's locks (the tree lock and every node's), until
+    /// a second thread comes (see [`vfs_core::sole_thread`]).
+    pub(crate) sole: Arc<SoleThread>,
     /// Held by every operation that adds, removes or moves a name
     /// ([`FsShared::change_tree`]).
-    tree: Mutex<()>,
+    tree: SoleMutex<()>,
     /// Advanced after every change of a name or of a node's mode or owner, so the
     /// namespace may reuse walks made before none.
     pub(crate) names: Arc<NamesVersion>,
@@ -113,7 +117,7 @@ impl FsShared {
 /// The tree lock held by an operation changing names (see [`FsShared::change_tree`]).
 pub(crate) struct TreeChange<'a> {
     names: &'a NamesVersion,
-    _tree: MutexGuard<'a, ()>,
+    _tree: SoleMutexGuard<'a, ()>,
 }
 
 impl Drop for TreeChange<'_> {
@@ -153,8 +157,10 @@ impl RamFs {
     /// A new, empty file system.
     pub fn new(options: RamFsOptions) -> RamFs {
         let page = PAGE_SIZE as u64;
+        let sole = SoleThread::new();
         let shared = Arc::new(FsShared {
-            tree: Mutex::new(()),
+            tree: SoleMutex::new(&sole, ()),
+            sole,
             names: Arc::default(),
             next_ino: AtomicU64::new(1),
             space: Quota::new(options.size_limit.map(|bytes| bytes.div_ceil(page))),

@@ -4,9 +4,9 @@ use crate::data::{FileData, MAX_FILE_SIZE, PAGE_SIZE};
 use crate::dir::Directory;
 use crate::fs::FsShared;
 use crate::meta::{resolve_time, Meta};
-use parking_lot::RwLock;
 use std::any::Any;
 use std::sync::{Arc, Weak};
+use vfs_core::sole_thread::SoleRwLock;
 use vfs_core::{Attr, Errno, Error, FileType, NewNode, Result, SetAttr, Timespec, Vnode};
 
 /// `st_blocks` counts 512-byte units.
@@ -84,14 +84,15 @@ impl State {
 }
 
 /// One inode. Its type and number never change; everything else is in `state`, whose
-/// read-write lock lets readers of one file run in parallel.
+/// read-write lock lets readers of one file run in parallel (and which a file
+/// system used by one thread only does not take, see [`FsShared::sole`]).
 pub(crate) struct RamNode {
     ino: u64,
     kind: FileType,
     /// This node's own `Arc`, for handing itself out (`open`, the root's `..`).
     me: Weak<RamNode>,
     pub(crate) fs: Arc<FsShared>,
-    pub(crate) state: RwLock<State>,
+    pub(crate) state: SoleRwLock<State>,
 }
 
 impl RamNode {
@@ -116,10 +117,13 @@ impl RamNode {
             kind,
             me: me.clone(),
             fs: fs.clone(),
-            state: RwLock::new(State {
-                meta,
-                body: body(me),
-            }),
+            state: SoleRwLock::new(
+                &fs.sole,
+                State {
+                    meta,
+                    body: body(me),
+                },
+            ),
         })
     }
 

@@ -465,3 +465,47 @@ fn eight_threads_share_one_namespace() {
         "inodes in use (extra links count)"
     );
 }
+
+/// The first thread to use a RamFs takes none of its locks until a second thread
+/// comes, whose first access waits out the first one's (vfs_core::sole_thread).
+/// Reads racing with writes of the whole file and its truncation therefore still
+/// see the file whole: all one write's byte, or nothing, never a mix.
+#[test]
+fn the_only_threads_reads_stay_whole_when_a_second_thread_writes() {
+    const SIZE: usize = 256 * 1024;
+    for round in 0..100u64 {
+        let fs = Arc::new(RamFs::new(RamFsOptions::default()));
+        let ns = Arc::new(Namespace::new(fs, MountOptions::default()));
+        let (opened, file) = std::sync::mpsc::channel();
+        let reader = {
+            let ns = ns.clone();
+            thread::spawn(move || {
+                let me = ns.root_caller();
+                let flags = OpenFlags::RDWR | OpenFlags::CREATE;
+                let file = Arc::new(block_on(ns.open(&me, "/f", flags, 0o644)).unwrap());
+                block_on(file.write_at(0, &[b'a'; SIZE])).unwrap();
+                opened.send(file.clone()).unwrap();
+                let mut buffer = vec![0; SIZE];
+                for reads in 1.. {
+                    let n = file.read_at_now(0, &mut buffer).unwrap().unwrap();
+                    let data = &buffer[..n];
+                    assert!(data.iter().all(|&b| b == data[0]), "read {reads} is torn");
+                    match n {
+                        0 => return reads, // truncated: the writer is done
+                        SIZE => {}
+                        _ => panic!("read {reads}: {n} bytes"),
+                    }
+                }
+                unreachable!("reads until the file is empty")
+            })
+        };
+        let file: Arc<FileHandle> = file.recv().unwrap();
+        // Varied points of the reads; any must do.
+        thread::sleep(Duration::from_micros(round % 20 * 50));
+        for fill in b'b'..=b'e' {
+            block_on(file.write_at(0, &[fill; SIZE])).unwrap();
+        }
+        block_on(file.truncate(0)).unwrap();
+        assert!(reader.join().expect("reader panicked") > 0);
+    }
+}
