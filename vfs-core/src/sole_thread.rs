@@ -69,6 +69,10 @@ pub struct SoleThread {
     /// How many guards without locking that thread holds (read guards nest, and
     /// so do guards of different locks). Only that thread writes it.
     inside: AtomicUsize,
+    /// Whether the joining thread fences with `membarrier(2)`, which lets the
+    /// sole thread's fence be a compiler fence (fixed at creation, so both sides
+    /// agree).
+    asymmetric: bool,
 }
 
 impl SoleThread {
@@ -77,6 +81,7 @@ impl SoleThread {
         Arc::new(SoleThread {
             user: AtomicU64::new(UNCLAIMED),
             inside: AtomicUsize::new(0),
+            asymmetric: membarrier::available(),
         })
     }
 
@@ -99,7 +104,11 @@ impl SoleThread {
         }
         let depth = self.inside.load(Ordering::Relaxed);
         self.inside.store(depth + 1, Ordering::Relaxed);
-        light_fence();
+        if self.asymmetric {
+            compiler_fence(Ordering::SeqCst);
+        } else {
+            fence(Ordering::SeqCst);
+        }
         let permit = Permit {
             sole: self,
             not_send: PhantomData,
@@ -127,7 +136,11 @@ impl SoleThread {
             return;
         }
         self.user.store(SHARING, Ordering::Relaxed);
-        heavy_fence();
+        if self.asymmetric {
+            membarrier::all_threads();
+        } else {
+            fence(Ordering::SeqCst);
+        }
         // After the heavy fence the sole thread either saw `SHARING` and will
         // lock, or had counted itself inside, which is visible now.
         wait_until(|| self.inside.load(Ordering::Acquire) == 0);
@@ -368,26 +381,6 @@ fn thread_token() -> u64 {
         }
         known => known,
     })
-}
-
-/// The reader's fence: a compiler fence when the joining side can use
-/// `membarrier`, a full fence otherwise.
-#[inline]
-fn light_fence() {
-    if membarrier::available() {
-        compiler_fence(Ordering::SeqCst);
-    } else {
-        fence(Ordering::SeqCst);
-    }
-}
-
-/// The joining thread's fence: a full fence on every thread of the OS process.
-fn heavy_fence() {
-    if membarrier::available() {
-        membarrier::all_threads();
-    } else {
-        fence(Ordering::SeqCst);
-    }
 }
 
 #[cfg(target_os = "linux")]

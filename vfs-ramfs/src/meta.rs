@@ -10,22 +10,27 @@ const S_IXGRP: u32 = 0o0010;
 /// How old an access time may get before relatime refreshes it regardless.
 const RELATIME_MAX_AGE_SECS: i64 = 24 * 60 * 60;
 
-/// The metadata of one node.
+/// The metadata of one node. The timestamps change through methods, which keep
+/// the second from which a read must look at the access time.
 #[derive(Clone, Debug)]
 pub(crate) struct Meta {
     pub(crate) mode: u32,
     pub(crate) uid: u32,
     pub(crate) gid: u32,
     pub(crate) nlink: u64,
-    pub(crate) atime: Timespec,
-    pub(crate) mtime: Timespec,
-    pub(crate) ctime: Timespec,
+    atime: Timespec,
+    mtime: Timespec,
+    ctime: Timespec,
+    /// From which whole second [`Meta::atime_maybe_due`] holds: `i64::MIN` when
+    /// the access time is not later than both other times, else a day after it.
+    /// Derived from the three times so that a read compares one number.
+    atime_due_from: i64,
 }
 
 impl Meta {
     /// A new node's metadata: every timestamp is `now`.
     pub(crate) fn new(attrs: &NewNode, nlink: u64, now: Timespec) -> Meta {
-        Meta {
+        let mut meta = Meta {
             mode: attrs.mode & 0o7777,
             uid: attrs.uid,
             gid: attrs.gid,
@@ -33,13 +38,53 @@ impl Meta {
             atime: now,
             mtime: now,
             ctime: now,
-        }
+            atime_due_from: i64::MIN,
+        };
+        meta.times_changed();
+        meta
+    }
+
+    pub(crate) fn atime(&self) -> Timespec {
+        self.atime
+    }
+
+    pub(crate) fn mtime(&self) -> Timespec {
+        self.mtime
+    }
+
+    pub(crate) fn ctime(&self) -> Timespec {
+        self.ctime
+    }
+
+    pub(crate) fn set_atime(&mut self, atime: Timespec) {
+        self.atime = atime;
+        self.times_changed();
+    }
+
+    pub(crate) fn set_mtime(&mut self, mtime: Timespec) {
+        self.mtime = mtime;
+        self.times_changed();
+    }
+
+    /// The status changed (owner, mode, links, a rename): ctime only.
+    pub(crate) fn changed(&mut self, now: Timespec) {
+        self.ctime = now;
+        self.times_changed();
     }
 
     /// The contents changed (write, truncate, an entry added or removed).
     pub(crate) fn modified(&mut self, now: Timespec) {
         self.mtime = now;
         self.ctime = now;
+        self.times_changed();
+    }
+
+    fn times_changed(&mut self) {
+        self.atime_due_from = if self.atime <= self.mtime || self.atime <= self.ctime {
+            i64::MIN
+        } else {
+            self.atime.sec.saturating_add(RELATIME_MAX_AGE_SECS - 1)
+        };
     }
 
     /// Whether a read at `now` refreshes the access time, by the `relatime` rules:
@@ -57,10 +102,9 @@ impl Meta {
     /// false when `atime_due` would be true, so a read asks the precise clock
     /// (tens of nanoseconds, as much as the rest of a small cached read) only
     /// when this says yes: once per modification, or once a day.
+    #[inline]
     pub(crate) fn atime_maybe_due(&self, coarse_sec: i64) -> bool {
-        self.atime <= self.mtime
-            || self.atime <= self.ctime
-            || coarse_sec.saturating_sub(self.atime.sec) >= RELATIME_MAX_AGE_SECS - 1
+        coarse_sec >= self.atime_due_from
     }
 
     /// A change of owner or group: like Linux's `ATTR_KILL_SUID`/`ATTR_KILL_SGID`,
@@ -96,9 +140,9 @@ mod tests {
             1,
             Timespec::new(0, 0),
         );
-        meta.atime = Timespec::new(atime, 0);
-        meta.mtime = Timespec::new(mtime, 0);
-        meta.ctime = Timespec::new(ctime, 0);
+        meta.set_atime(Timespec::new(atime, 0));
+        meta.set_mtime(Timespec::new(mtime, 0));
+        meta.changed(Timespec::new(ctime, 0));
         meta
     }
 

@@ -179,9 +179,9 @@ impl RamNode {
             blksize: PAGE_SIZE as u32,
             ino: self.ino,
             rdev,
-            atime: meta.atime,
-            mtime: meta.mtime,
-            ctime: meta.ctime,
+            atime: meta.atime(),
+            mtime: meta.mtime(),
+            ctime: meta.ctime(),
         }
     }
 
@@ -197,7 +197,7 @@ impl RamNode {
         }
         let mut state = self.state.write();
         if state.meta.atime_due(now) {
-            state.meta.atime = now;
+            state.meta.set_atime(now);
         }
     }
 
@@ -289,7 +289,7 @@ impl RamNode {
         if let Some(size) = changes.size {
             body.file_mut()?
                 .set_size(size, &self.fs.space, &self.fs.pool);
-            meta.mtime = now;
+            meta.set_mtime(now);
         }
         if let Some(mode) = changes.mode {
             meta.mode = mode & 0o7777;
@@ -306,12 +306,12 @@ impl RamNode {
             self.fs.names.advance();
         }
         if let Some(atime) = changes.atime {
-            meta.atime = resolve_time(atime, now);
+            meta.set_atime(resolve_time(atime, now));
         }
         if let Some(mtime) = changes.mtime {
-            meta.mtime = resolve_time(mtime, now);
+            meta.set_mtime(resolve_time(mtime, now));
         }
-        meta.ctime = now;
+        meta.changed(now);
         Ok(self.attr_of(&state))
     }
 

@@ -80,7 +80,7 @@ impl RamNode {
         }
         {
             let mut source_state = source.state.write();
-            source_state.meta.ctime = now;
+            source_state.meta.changed(now);
             if let Body::Dir(dir) = &mut source_state.body {
                 dir.set_parent(&new_parent);
             }

@@ -105,7 +105,7 @@ impl RamNode {
             }
             meta.nlink = meta.nlink.saturating_sub(1);
         }
-        meta.ctime = now;
+        meta.changed(now);
     }
 }
 
@@ -218,7 +218,7 @@ impl Vnode for RamNode {
                 return Err(Errno::ENOSPC.with("no free inodes"));
             }
             target_state.meta.nlink += 1;
-            target_state.meta.ctime = now;
+            target_state.meta.changed(now);
         }
         dir.insert(name.clone(), target);
         meta.modified(now);
