@@ -27,7 +27,12 @@
 //! would deadlock; here a second `&mut` would alias the first); nested read locks
 //! are fine. A guard held by the sole thread holds up a joining thread's first
 //! access to any of the locks, as a lock held would, and the sole thread never
-//! waits for a joining one, so this adds no deadlock. Guards cannot leave their
+//! waits for a joining one: once one has announced itself, the sole thread still
+//! takes the group's other locks without locking while it holds a guard (the
+//! joiner is waiting for it), and locks only from its next outermost access. So
+//! this adds no deadlock beyond a real lock's: a group must not be entered while
+//! holding a guard of a group whose owner might wait for this one (the shim's
+//! process locks are held into the file system's, never the other way). Guards cannot leave their
 //! thread (`!Send`), so an `async` function cannot hold one across an `.await`
 //! of a future that must be `Send`.
 //!
@@ -48,29 +53,34 @@ use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{compiler_fence, fence, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{compiler_fence, fence, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// [`SoleThread::user`] before any thread has used the locks.
+/// [`SoleThread::owner`] before any thread has used the locks.
 const UNCLAIMED: u64 = 0;
 
-/// [`SoleThread::user`] while a joining thread waits for the sole thread to leave.
-const SHARING: u64 = u64::MAX - 1;
+/// [`SoleThread::state`]: the owner, if any, goes without locks.
+const ALONE: u8 = 0;
 
-/// [`SoleThread::user`] once two threads have used the locks: everybody locks.
-const SHARED: u64 = u64::MAX;
+/// [`SoleThread::state`]: a joining thread waits for the owner to leave.
+const SHARING: u8 = 1;
+
+/// [`SoleThread::state`]: everybody locks, for good.
+const SHARED: u8 = 2;
 
 /// Which thread, if only one, may use a group of locks' data without locking;
 /// the locks of one structure share it.
 pub struct SoleThread {
-    /// The token of the one thread that has used the locks, or [`UNCLAIMED`],
-    /// [`SHARING`] or [`SHARED`].
-    user: AtomicU64,
-    /// How many guards without locking that thread holds (read guards nest, and
-    /// so do guards of different locks). Only that thread writes it.
+    /// The token of the first thread to use the locks (the sole thread while
+    /// `state` is [`ALONE`]), or [`UNCLAIMED`]. Set once.
+    owner: AtomicU64,
+    /// [`ALONE`], [`SHARING`] or [`SHARED`].
+    state: AtomicU8,
+    /// How many guards without locking the owner holds (read guards nest, and so
+    /// do guards of different locks). Only the owner writes it.
     inside: AtomicUsize,
     /// Whether the joining thread fences with `membarrier(2)`, which lets the
-    /// sole thread's fence be a compiler fence (fixed at creation, so both sides
+    /// owner's fence be a compiler fence (fixed at creation, so both sides
     /// agree).
     asymmetric: bool,
 }
@@ -79,7 +89,8 @@ impl SoleThread {
     /// No thread yet: the first to take one of the locks becomes the sole thread.
     pub fn new() -> Arc<SoleThread> {
         Arc::new(SoleThread {
-            user: AtomicU64::new(UNCLAIMED),
+            owner: AtomicU64::new(UNCLAIMED),
+            state: AtomicU8::new(ALONE),
             inside: AtomicUsize::new(0),
             asymmetric: membarrier::available(),
         })
@@ -91,12 +102,15 @@ impl SoleThread {
     /// gets past `enter`, so no other thread holds a lock.
     #[inline]
     fn permit(&self) -> Option<Permit<'_>> {
+        if self.state.load(Ordering::Relaxed) == SHARED {
+            return None;
+        }
         let me = thread_token();
-        let user = self.user.load(Ordering::Relaxed);
-        if user != me
-            && (user != UNCLAIMED
+        let owner = self.owner.load(Ordering::Relaxed);
+        if owner != me
+            && (owner != UNCLAIMED
                 || self
-                    .user
+                    .owner
                     .compare_exchange(UNCLAIMED, me, Ordering::Relaxed, Ordering::Relaxed)
                     .is_err())
         {
@@ -104,17 +118,23 @@ impl SoleThread {
         }
         let depth = self.inside.load(Ordering::Relaxed);
         self.inside.store(depth + 1, Ordering::Relaxed);
+        let permit = Permit {
+            sole: self,
+            not_send: PhantomData,
+        };
+        if depth > 0 {
+            // Within a guard of its own: a joining thread, if one has come, waits
+            // for this thread to leave, so it is still alone. (Backing off here
+            // to wait for the joiner would wait for itself.)
+            return Some(permit);
+        }
         if self.asymmetric {
             compiler_fence(Ordering::SeqCst);
         } else {
             fence(Ordering::SeqCst);
         }
-        let permit = Permit {
-            sole: self,
-            not_send: PhantomData,
-        };
         // Dropping the permit steps `inside` back, also on this early return.
-        (self.user.load(Ordering::Relaxed) == me).then_some(permit)
+        (self.state.load(Ordering::Relaxed) == ALONE).then_some(permit)
     }
 
     /// Before locking, when [`SoleThread::permit`] said `None`: returns once the
@@ -123,28 +143,30 @@ impl SoleThread {
     fn enter(&self) {
         // Acquire: the joining thread that settled `SHARED` saw the sole thread
         // leave (below), so what that thread did happens before this access.
-        if self.user.load(Ordering::Acquire) != SHARED {
+        if self.state.load(Ordering::Acquire) != SHARED {
             self.share();
         }
     }
 
     #[cold]
     fn share(&self) {
-        if self.user.load(Ordering::Acquire) == SHARING {
+        let announced =
+            self.state
+                .compare_exchange(ALONE, SHARING, Ordering::Relaxed, Ordering::Relaxed);
+        if announced.is_err() {
             // Another thread is settling it; its wait is this thread's too.
-            wait_until(|| self.user.load(Ordering::Acquire) == SHARED);
+            wait_until(|| self.state.load(Ordering::Acquire) == SHARED);
             return;
         }
-        self.user.store(SHARING, Ordering::Relaxed);
         if self.asymmetric {
             membarrier::all_threads();
         } else {
             fence(Ordering::SeqCst);
         }
-        // After the heavy fence the sole thread either saw `SHARING` and will
-        // lock, or had counted itself inside, which is visible now.
+        // After the heavy fence the owner either saw `SHARING` and will lock, or
+        // had counted itself inside, which is visible now.
         wait_until(|| self.inside.load(Ordering::Acquire) == 0);
-        self.user.store(SHARED, Ordering::Release);
+        self.state.store(SHARED, Ordering::Release);
     }
 }
 
@@ -383,7 +405,7 @@ fn thread_token() -> u64 {
     })
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 mod membarrier {
     use std::sync::OnceLock;
 
@@ -412,7 +434,8 @@ mod membarrier {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Elsewhere, and under Miri (which checks the full-fence handshake instead).
+#[cfg(any(not(target_os = "linux"), miri))]
 mod membarrier {
     pub(super) fn available() -> bool {
         false
@@ -494,12 +517,86 @@ mod tests {
         }
     }
 
+    /// A thread joins while the sole thread holds a guard of one lock; the sole
+    /// thread then takes another lock of the group. It must get it without
+    /// waiting (the joiner waits for it), and the joiner must get in after.
+    #[test]
+    fn the_sole_thread_takes_more_locks_while_a_joiner_waits() {
+        let sole = SoleThread::new();
+        let table = Arc::new(SoleMutex::new(&sole, 0u32));
+        let names = Arc::new(SoleRwLock::new(&sole, 0u32));
+        let (done, finished) = std::sync::mpsc::channel();
+        let owner = {
+            let (table, names) = (table.clone(), names.clone());
+            thread::spawn(move || {
+                let mut outer = table.lock();
+                let joiner = {
+                    let names = names.clone();
+                    thread::spawn(move || *names.write() += 1)
+                };
+                // The joiner is most likely announced and waiting by now.
+                thread::sleep(Duration::from_millis(50));
+                let mut inner = names.write();
+                assert!(inner.is_alone(), "the joiner waits for this thread");
+                *inner += 1;
+                *outer += 1;
+                drop((inner, outer));
+                joiner.join().unwrap();
+                done.send(()).unwrap();
+            })
+        };
+        let waited = finished.recv_timeout(Duration::from_secs(60));
+        assert!(
+            waited.is_ok(),
+            "deadlocked: the sole thread waited for the joiner"
+        );
+        owner.join().unwrap();
+        assert_eq!((*table.lock(), *names.read()), (1, 2));
+    }
+
+    /// Increments from the sole thread and from threads joining while it counts:
+    /// none is lost, and under Miri no access races another.
+    #[test]
+    fn counts_made_across_the_handover_all_land() {
+        const EACH: u64 = if cfg!(miri) { 50 } else { 20_000 };
+        let sole = SoleThread::new();
+        let count = Arc::new(SoleMutex::new(&sole, 0u64));
+        let names = Arc::new(SoleRwLock::new(&sole, 0u64));
+        let first = {
+            let (count, names) = (count.clone(), names.clone());
+            thread::spawn(move || {
+                for _ in 0..EACH {
+                    *count.lock() += 1;
+                    *names.write() += 1;
+                    assert!(*names.read() >= *count.lock());
+                }
+            })
+        };
+        let joiners: Vec<_> = (0..2)
+            .map(|_| {
+                let (count, names) = (count.clone(), names.clone());
+                thread::spawn(move || {
+                    for _ in 0..EACH {
+                        *names.write() += 1;
+                        *count.lock() += 1;
+                    }
+                })
+            })
+            .collect();
+        first.join().unwrap();
+        joiners
+            .into_iter()
+            .for_each(|joiner| joiner.join().unwrap());
+        assert_eq!(*count.lock(), 3 * EACH);
+        assert_eq!(*names.read(), 3 * EACH);
+    }
+
     #[test]
     fn threads_get_distinct_tokens() {
         let here = thread_token();
         assert_eq!(here, thread_token());
         let there = thread::spawn(thread_token).join().unwrap();
         assert_ne!(here, there);
-        assert!(![UNCLAIMED, SHARING, SHARED].contains(&here));
+        assert_ne!(here, UNCLAIMED);
     }
 }
