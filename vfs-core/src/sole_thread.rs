@@ -32,9 +32,9 @@
 //! joiner is waiting for it), and locks only from its next outermost access. So
 //! this adds no deadlock beyond a real lock's: a group must not be entered while
 //! holding a guard of a group whose owner might wait for this one (the shim's
-//! process locks are held into the file system's, never the other way). Guards cannot leave their
-//! thread (`!Send`), so an `async` function cannot hold one across an `.await`
-//! of a future that must be `Send`.
+//! process locks are held into the file system's, never the other way). Guards
+//! cannot leave their thread (`!Send`), so an `async` function cannot hold one
+//! across an `.await` of a future that must be `Send`.
 //!
 //! ```
 //! use vfs_core::sole_thread::{SoleMutex, SoleThread};
