@@ -168,6 +168,29 @@ impl SoleThread {
         wait_until(|| self.inside.load(Ordering::Acquire) == 0);
         self.state.store(SHARED, Ordering::Release);
     }
+
+    /// The data at `data` exclusively: without locking for the sole thread, else
+    /// through `lock`.
+    ///
+    /// # Safety
+    /// `data` points to what `lock` guards, valid for `'a`, and every access to it
+    /// goes through this group; the calling thread holds no other guard of it.
+    #[inline]
+    unsafe fn exclusive<'a, T, G>(
+        &'a self,
+        data: *mut T,
+        lock: impl FnOnce() -> G,
+    ) -> SoleExclusiveGuard<'a, T, G> {
+        if let Some(permit) = self.permit() {
+            // SAFETY: with the permit no other thread holds or takes the lock
+            // (the caller routes every access through this group), and this
+            // thread holds no other guard of it (the caller's promise).
+            let value = unsafe { &mut *data };
+            return SoleExclusiveGuard(Exclusive::Alone(value, permit));
+        }
+        self.enter();
+        SoleExclusiveGuard(Exclusive::Locked(lock()))
+    }
 }
 
 /// Spins briefly, then yields, until `done`.
@@ -207,7 +230,7 @@ pub struct SoleMutex<T> {
 }
 
 /// [`SoleMutex::lock`]'s guard.
-pub struct SoleMutexGuard<'a, T>(Exclusive<'a, T, MutexGuard<'a, T>>);
+pub type SoleMutexGuard<'a, T> = SoleExclusiveGuard<'a, T, MutexGuard<'a, T>>;
 
 impl<T> SoleMutex<T> {
     /// `value` behind a mutex of the group `sole` watches.
@@ -221,14 +244,13 @@ impl<T> SoleMutex<T> {
     /// The data, exclusively.
     #[inline]
     pub fn lock(&self) -> SoleMutexGuard<'_, T> {
-        if let Some(permit) = self.sole.permit() {
-            // SAFETY: with the permit no other thread holds or takes the mutex,
-            // and this thread holds no other guard of it (see the module).
-            let value = unsafe { &mut *self.mutex.data_ptr() };
-            return SoleMutexGuard(Exclusive::Alone(value, permit));
+        // SAFETY: the pointer is the mutex's own data, and every access to the
+        // mutex goes through `self.sole`; a thread does not take a lock it holds
+        // (see the module).
+        unsafe {
+            self.sole
+                .exclusive(self.mutex.data_ptr(), || self.mutex.lock())
         }
-        self.sole.enter();
-        SoleMutexGuard(Exclusive::Locked(self.mutex.lock()))
     }
 
     /// The data, through a unique reference: no locking needed.
@@ -237,7 +259,11 @@ impl<T> SoleMutex<T> {
     }
 }
 
-impl<T> SoleMutexGuard<'_, T> {
+/// An exclusive guard of a [`SoleMutex`] or a [`SoleRwLock`]: the sole thread's
+/// reference, or the real lock's guard `G`.
+pub struct SoleExclusiveGuard<'a, T, G>(Exclusive<'a, T, G>);
+
+impl<T, G> SoleExclusiveGuard<'_, T, G> {
     /// Whether this is the sole thread's guard, which holds up no other thread.
     #[inline]
     pub fn is_alone(&self) -> bool {
@@ -245,18 +271,24 @@ impl<T> SoleMutexGuard<'_, T> {
     }
 }
 
-impl<T> Deref for SoleMutexGuard<'_, T> {
+impl<T, G: Deref<Target = T>> Deref for SoleExclusiveGuard<'_, T, G> {
     type Target = T;
     #[inline]
     fn deref(&self) -> &T {
-        &self.0
+        match &self.0 {
+            Exclusive::Alone(value, _) => value,
+            Exclusive::Locked(guard) => guard,
+        }
     }
 }
 
-impl<T> DerefMut for SoleMutexGuard<'_, T> {
+impl<T, G: DerefMut<Target = T>> DerefMut for SoleExclusiveGuard<'_, T, G> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
+        match &mut self.0 {
+            Exclusive::Alone(value, _) => value,
+            Exclusive::Locked(guard) => guard,
+        }
     }
 }
 
@@ -270,7 +302,7 @@ pub struct SoleRwLock<T> {
 pub struct SoleReadGuard<'a, T>(Shared<'a, T>);
 
 /// [`SoleRwLock::write`]'s guard.
-pub struct SoleWriteGuard<'a, T>(Exclusive<'a, T, RwLockWriteGuard<'a, T>>);
+pub type SoleWriteGuard<'a, T> = SoleExclusiveGuard<'a, T, RwLockWriteGuard<'a, T>>;
 
 impl<T> SoleRwLock<T> {
     /// `value` behind a read-write lock of the group `sole` watches.
@@ -297,14 +329,11 @@ impl<T> SoleRwLock<T> {
     /// The data, exclusively.
     #[inline]
     pub fn write(&self) -> SoleWriteGuard<'_, T> {
-        if let Some(permit) = self.sole.permit() {
-            // SAFETY: with the permit no other thread holds or takes the lock, and
-            // this thread holds no other guard of it (see the module).
-            let value = unsafe { &mut *self.lock.data_ptr() };
-            return SoleWriteGuard(Exclusive::Alone(value, permit));
+        // SAFETY: as in `SoleMutex::lock`.
+        unsafe {
+            self.sole
+                .exclusive(self.lock.data_ptr(), || self.lock.write())
         }
-        self.sole.enter();
-        SoleWriteGuard(Exclusive::Locked(self.lock.write()))
     }
 
     /// The data, through a unique reference: no locking needed.
@@ -332,29 +361,6 @@ impl<T> Deref for SoleReadGuard<'_, T> {
     }
 }
 
-impl<T> SoleWriteGuard<'_, T> {
-    /// Whether this is the sole thread's guard, which holds up no other thread.
-    #[inline]
-    pub fn is_alone(&self) -> bool {
-        matches!(self.0, Exclusive::Alone(..))
-    }
-}
-
-impl<T> Deref for SoleWriteGuard<'_, T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> DerefMut for SoleWriteGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
-
 /// A shared guard: the sole thread's reference, or a real lock's.
 enum Shared<'a, T> {
     Alone(&'a T, #[allow(dead_code)] Permit<'a>),
@@ -365,27 +371,6 @@ enum Shared<'a, T> {
 enum Exclusive<'a, T, G> {
     Alone(&'a mut T, #[allow(dead_code)] Permit<'a>),
     Locked(G),
-}
-
-impl<T, G: Deref<Target = T>> Deref for Exclusive<'_, T, G> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        match self {
-            Exclusive::Alone(value, _) => value,
-            Exclusive::Locked(guard) => guard,
-        }
-    }
-}
-
-impl<T, G: DerefMut<Target = T>> DerefMut for Exclusive<'_, T, G> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        match self {
-            Exclusive::Alone(value, _) => value,
-            Exclusive::Locked(guard) => guard,
-        }
-    }
 }
 
 /// A number naming the calling thread, never reused within the OS process.
