@@ -1,10 +1,14 @@
 //! Streaming on nfs-ganesha: readahead never serves stale data, write-behind
-//! never loses a failure, and a streaming writer's memory stays bounded.
+//! never loses a failure, a streaming writer's memory stays bounded, and READ
+//! data arriving in small pieces lands whole without stalling the calls after it.
 
 mod support;
 
 use futures::executor::block_on;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
 use support::{random_bytes, TestDir};
 use vfs_core::{Errno, OpenFlags};
 
@@ -149,4 +153,64 @@ fn streamed_writes_are_all_on_the_server_after_close() {
     );
     block_on(file.close()).unwrap();
     assert!(std::fs::read(dir.local().join("f")).unwrap() == expected);
+}
+
+/// A relay on loopback to `server` that passes calls on at once and replies in
+/// `piece`-byte writes a little apart, so every large reply reaches the client
+/// in many segments. Returns its port; it serves until the test process ends.
+fn trickling_relay(server: std::net::SocketAddr, piece: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let upstream = TcpStream::connect(server).unwrap();
+            let (mut calls_in, mut calls_out) =
+                (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut calls_in, &mut calls_out));
+            let (mut replies_in, mut replies_out) = (upstream, client);
+            let _ = replies_out.set_nodelay(true);
+            std::thread::spawn(move || {
+                let mut buffer = vec![0; piece];
+                while let Ok(n @ 1..) = replies_in.read(&mut buffer) {
+                    if replies_out.write_all(&buffer[..n]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn read_data_arriving_in_pieces_lands_whole_and_later_calls_are_answered() {
+    let dir = TestDir::new("trickle");
+    let content = random_bytes(61, 4 * MIB);
+    std::fs::write(dir.local().join("f"), &content).unwrap();
+    let url = vfs_nfs::NfsUrl::parse(&dir.url("")).unwrap();
+    let server = (url.host.as_str(), url.nfs_port.unwrap_or(2049));
+    let server = std::net::ToSocketAddrs::to_socket_addrs(&server)
+        .unwrap()
+        .next()
+        .unwrap();
+    let port = trickling_relay(server, 4096);
+    // Soft, so a call that is never answered fails the test instead of hanging it.
+    let ns = dir.mount(&format!("nfsport={port}&noac&soft&timeo=50&retrans=1"));
+    let me = ns.root_caller();
+    let file = block_on(ns.open(&me, "/f", OpenFlags::RDONLY, 0)).unwrap();
+    // Backwards, so no readahead: each READ lands in the caller's buffer, and the
+    // bulk calls go round all the connections, the small calls' one included.
+    let piece = 256 << 10;
+    for at in (0..content.len()).step_by(piece).rev() {
+        let mut buffer = vec![0; piece];
+        let n = block_on(file.read_at(at as u64, &mut buffer)).unwrap();
+        assert_eq!(n, piece, "read at {at}");
+        assert!(buffer == content[at..at + piece], "the bytes read at {at}");
+        // A small call after each: its reply must wake its waiter.
+        let size = block_on(ns.stat(&me, "/f")).unwrap().size;
+        assert_eq!(size, content.len() as u64, "stat after the read at {at}");
+    }
+    block_on(file.close()).unwrap();
 }
