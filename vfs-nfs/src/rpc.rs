@@ -40,7 +40,6 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, Notify};
 
@@ -599,8 +598,8 @@ impl Pending {
                 let mut pad = [0u8; 3];
                 let pad = &mut pad[..padded(data_len) - data_len];
                 let received = async {
-                    read_data(&mut socket, dest).await?;
-                    socket.read_exact(pad).await
+                    receive_exact(&mut socket, dest).await?;
+                    receive_exact(&mut socket, pad).await
                 };
                 if let Err(e) = received.await {
                     return Err(RpcError::ConnectionLost(format!("read failed: {e}")));
@@ -895,46 +894,53 @@ async fn read_fragment_header(
     Ok((length, header.eof()))
 }
 
+/// [`receive_exact`] for the reader task, which reports failures as text.
 async fn read_exact(
     reader: &mut tokio::net::tcp::OwnedReadHalf,
     into: &mut [u8],
 ) -> Result<(), String> {
-    reader
-        .read_exact(into)
+    receive_exact(reader, into)
         .await
-        .map(drop)
         .map_err(|e| format!("read failed: {e}"))
 }
 
-/// Reads exactly `dest.len()` bytes of a reply's data, waking once the rest has
-/// arrived rather than once per TCP segment: while it waits, the socket's
-/// `SO_RCVLOWAT` is the bytes still missing (reset to 1 afterwards, for the
-/// reader task's small reads). A 1 MiB READ arrives in many segments, and each
-/// wakeup costs the I/O thread's `epoll` round and a switch to the caller; with
-/// the mark, eight streaming readers on a two-core machine spend about a fifth
-/// less system time, which the server gets instead. Linux wakes a reader below the
-/// mark anyway when the receive buffer or window fills up, or the connection
-/// ends, so it cannot stall a reply.
-async fn read_data(
+/// Missing bytes from which [`receive_exact`] raises the socket's low mark: below
+/// it the mark would save no wakeup worth its system call.
+const MARK_FROM: usize = 64 << 10;
+
+/// Reads exactly `into.len()` bytes, waking once the rest has arrived rather than
+/// once per TCP segment: while it waits for [`MARK_FROM`] bytes or more, the
+/// socket's `SO_RCVLOWAT` is the bytes still missing (reset to 1 afterwards, for
+/// the small reads that follow). A 1 MiB READ reply arrives in many segments, and
+/// each wakeup costs an `epoll` round on an I/O thread (and, when the data goes
+/// straight to a caller, a switch to the caller's thread); with the mark, eight
+/// streaming readers on a two-core machine spend about a fifth less system time,
+/// which the server gets instead. Linux wakes a reader below the mark anyway when
+/// the receive buffer or window fills up, or the connection ends, so the mark
+/// cannot stall a reply.
+async fn receive_exact(
     socket: &mut tokio::net::tcp::OwnedReadHalf,
-    dest: &mut [u8],
+    into: &mut [u8],
 ) -> std::io::Result<()> {
     let mut filled = 0;
     let mut marked = false;
-    while filled < dest.len() {
-        match socket.try_read(&mut dest[filled..]) {
+    while filled < into.len() {
+        match socket.try_read(&mut into[filled..]) {
             Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                // Without the mark (an old kernel), every segment wakes us.
-                marked |= set_receive_low_mark(socket, dest.len() - filled).is_ok();
+                let missing = into.len() - filled;
+                if missing >= MARK_FROM {
+                    // Without the mark (an old kernel), every segment wakes us.
+                    marked |= set_receive_low_mark(socket, missing).is_ok();
+                }
                 socket.readable().await?;
             }
             Err(e) => return Err(e),
         }
     }
     if marked {
-        // Left raised, the reader task would wait forever for a small reply.
+        // Left raised, the next read would wait forever for a small reply.
         set_receive_low_mark(socket, 1)?;
     }
     Ok(())
