@@ -915,9 +915,9 @@ const MARK_FROM: usize = 64 << 10;
 /// each wakeup costs an `epoll` round on an I/O thread (and, when the data goes
 /// straight to a caller, a switch to the caller's thread); with the mark, eight
 /// streaming readers on a two-core machine spend about a fifth less system time,
-/// which the server gets instead. Linux wakes a reader below the mark anyway when
-/// the receive buffer or window fills up, or the connection ends, so the mark
-/// cannot stall a reply.
+/// which the server gets instead. Linux grows the receive buffer to hold the mark
+/// and wakes a reader below it anyway when memory runs short, the window closes
+/// or the connection ends, so the mark cannot stall a reply.
 async fn receive_exact(
     socket: &mut tokio::net::tcp::OwnedReadHalf,
     into: &mut [u8],
