@@ -40,6 +40,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, Notify};
 
@@ -598,8 +599,8 @@ impl Pending {
                 let mut pad = [0u8; 3];
                 let pad = &mut pad[..padded(data_len) - data_len];
                 let received = async {
-                    receive_exact(&mut socket, dest).await?;
-                    receive_exact(&mut socket, pad).await
+                    socket.read_exact(dest).await?;
+                    socket.read_exact(pad).await
                 };
                 if let Err(e) = received.await {
                     return Err(RpcError::ConnectionLost(format!("read failed: {e}")));
@@ -894,82 +895,15 @@ async fn read_fragment_header(
     Ok((length, header.eof()))
 }
 
-/// [`receive_exact`] for the reader task, which reports failures as text.
 async fn read_exact(
     reader: &mut tokio::net::tcp::OwnedReadHalf,
     into: &mut [u8],
 ) -> Result<(), String> {
-    receive_exact(reader, into)
+    reader
+        .read_exact(into)
         .await
+        .map(drop)
         .map_err(|e| format!("read failed: {e}"))
-}
-
-/// Missing bytes from which [`receive_exact`] raises the socket's low mark: below
-/// it the mark would save no wakeup worth its system call.
-const MARK_FROM: usize = 64 << 10;
-
-/// Reads exactly `into.len()` bytes, waking once the rest has arrived rather than
-/// once per TCP segment: while it waits for [`MARK_FROM`] bytes or more, the
-/// socket's `SO_RCVLOWAT` is the bytes still missing (reset to 1 afterwards, for
-/// the small reads that follow). A 1 MiB READ reply arrives in many segments, and
-/// each wakeup costs an `epoll` round on an I/O thread (and, when the data goes
-/// straight to a caller, a switch to the caller's thread); with the mark, eight
-/// streaming readers on a two-core machine spend about a fifth less system time,
-/// which the server gets instead. Linux grows the receive buffer to hold the mark
-/// and wakes a reader below it anyway when memory runs short, the window closes
-/// or the connection ends, so the mark cannot stall a reply.
-async fn receive_exact(
-    socket: &mut tokio::net::tcp::OwnedReadHalf,
-    into: &mut [u8],
-) -> std::io::Result<()> {
-    let mut filled = 0;
-    let mut marked = false;
-    while filled < into.len() {
-        match socket.try_read(&mut into[filled..]) {
-            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let missing = into.len() - filled;
-                if missing >= MARK_FROM {
-                    // Without the mark (an old kernel), every segment wakes us.
-                    marked |= set_receive_low_mark(socket, missing).is_ok();
-                }
-                socket.readable().await?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if marked {
-        // Left raised, the next read would wait forever for a small reply.
-        set_receive_low_mark(socket, 1)?;
-    }
-    Ok(())
-}
-
-/// Sets `SO_RCVLOWAT`: `readable()` waits until `bytes` are queued.
-fn set_receive_low_mark(
-    socket: &tokio::net::tcp::OwnedReadHalf,
-    bytes: usize,
-) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // Bounded by MAX_RECORD, so it fits.
-    let bytes = bytes.min(MAX_RECORD) as libc::c_int;
-    // SAFETY: the descriptor is the live socket `socket` owns; the option value
-    // is a c_int of the size passed.
-    let status = unsafe {
-        libc::setsockopt(
-            socket.as_ref().as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVLOWAT,
-            (&bytes as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if status == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
 }
 
 /// Reads and drops `len` bytes (data whose caller is gone).
