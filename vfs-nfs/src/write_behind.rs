@@ -246,10 +246,13 @@ impl NfsNode {
                     .await;
             }
             kept.behind.attrs_unsure.store(true, Ordering::Release);
-            kept.behind.end(kept, id);
+            // The failure is recorded before the WRITE stops counting as in
+            // flight: an `fsync` or close that waited for it reports it, rather
+            // than the next write after them.
             if let Err(error) = written {
                 kept.behind.fail(error);
             }
+            kept.behind.end(kept, id);
             drop(permits);
             if kept.bytes() > COMMIT_AT {
                 node.commit_in_background();
