@@ -1089,13 +1089,16 @@ mod tests {
     /// Runs `check` on a connected pair whose reading end has a fixed receive
     /// buffer of `buffer` bytes (Linux caps the low mark at half of it: with a
     /// small one a long read waits under the mark several times, and its last
-    /// bytes are fewer than [`MARK_FROM`]). The other end sends `data` in pieces
-    /// a little apart, then `next` 50 ms later, and stays connected: only data
-    /// can wake the reader.
-    fn with_trickling_sender<F>(buffer: u32, data: Vec<u8>, next: &'static [u8], check: F)
+    /// bytes are fewer than [`MARK_FROM`]). The other end sends `len` bytes of
+    /// [`pattern`] in pieces a little apart, then `next` 50 ms later, and stays
+    /// connected: only data can wake the reader. `check` gets the reading end and
+    /// the bytes sent before `next`.
+    fn with_trickling_sender<F>(buffer: u32, len: u32, check: F)
     where
-        F: AsyncFnOnce(tokio::net::tcp::OwnedReadHalf),
+        F: AsyncFnOnce(tokio::net::tcp::OwnedReadHalf, Vec<u8>),
     {
+        let data = pattern(len);
+        let expected = data.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -1115,11 +1118,11 @@ mod tests {
                     tokio::time::sleep(Duration::from_micros(200)).await;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                server.write_all(next).await.unwrap();
+                server.write_all(b"next").await.unwrap();
                 server
             });
             let (reader, _writer) = client.into_split();
-            check(reader).await;
+            check(reader, expected).await;
             drop(sender.await.unwrap());
         });
     }
@@ -1142,60 +1145,50 @@ mod tests {
         into
     }
 
+    /// The short read after a long one: `next`.
+    async fn receive_next(reader: &mut tokio::net::tcp::OwnedReadHalf) {
+        assert_eq!(
+            receive(reader, 4, "the short read after the long one").await,
+            b"next"
+        );
+    }
+
+    /// `wait_until_queued` for `len` bytes with a `buffer`-byte receive buffer,
+    /// then the read of them and the short read after.
+    fn wait_then_read(buffer: u32, len: u32) {
+        with_trickling_sender(buffer, len, async |mut reader, expected| {
+            let waited = tokio::time::timeout(
+                Duration::from_secs(20),
+                wait_until_queued(&mut reader, expected.len()),
+            );
+            waited.await.expect("the wait never ended").unwrap();
+            assert!(
+                receive(&mut reader, expected.len(), "the read after the wait").await == expected
+            );
+            receive_next(&mut reader).await;
+        });
+    }
+
     #[test]
     fn a_long_read_wakes_for_its_last_bytes_and_a_short_one_after_it() {
-        let data = pattern(1_000_003);
-        let expected = data.clone();
-        with_trickling_sender(64 << 10, data, b"next", async |mut reader| {
+        with_trickling_sender(64 << 10, 1_000_003, async |mut reader, expected| {
             assert!(
                 receive(&mut reader, expected.len(), "the long read's last bytes").await
                     == expected
             );
-            assert_eq!(
-                receive(&mut reader, 4, "the short read after the long one").await,
-                b"next"
-            );
+            receive_next(&mut reader).await;
         });
     }
 
     #[test]
     fn waiting_for_more_than_the_buffer_holds_returns_and_lowers_the_mark() {
-        let data = pattern(1_000_003);
-        let expected = data.clone();
-        with_trickling_sender(64 << 10, data, b"next", async |mut reader| {
-            let waited = tokio::time::timeout(
-                Duration::from_secs(20),
-                wait_until_queued(&mut reader, expected.len()),
-            );
-            waited.await.expect("the wait never ended").unwrap();
-            assert!(
-                receive(&mut reader, expected.len(), "the read after the wait").await == expected
-            );
-            assert_eq!(
-                receive(&mut reader, 4, "the short read after the long one").await,
-                b"next"
-            );
-        });
+        wait_then_read(64 << 10, 1_000_003);
     }
 
+    /// All there after the wait: the read takes it without waiting, so only the
+    /// wait's own reset lets the short read after it wake.
     #[test]
     fn waiting_for_a_reply_the_buffer_holds_lowers_the_mark_after() {
-        let data = pattern(300_001);
-        let expected = data.clone();
-        with_trickling_sender(1 << 20, data, b"next", async |mut reader| {
-            let waited = tokio::time::timeout(
-                Duration::from_secs(20),
-                wait_until_queued(&mut reader, expected.len()),
-            );
-            waited.await.expect("the wait never ended").unwrap();
-            // All there: this read takes it without waiting.
-            assert!(
-                receive(&mut reader, expected.len(), "the read after the wait").await == expected
-            );
-            assert_eq!(
-                receive(&mut reader, 4, "the short read after the long one").await,
-                b"next"
-            );
-        });
+        wait_then_read(1 << 20, 300_001);
     }
 }
