@@ -17,6 +17,7 @@ mod errno;
 mod fetch;
 mod file_handle;
 mod filesystem;
+mod filling_dirs;
 mod flags;
 mod mount;
 mod name;

@@ -9,6 +9,7 @@ use crate::errno::{Errno, Error, Result};
 use crate::fetch::{drive, now, now_try, Fetch};
 use crate::file_handle::FileHandle;
 use crate::filesystem::Filesystem;
+use crate::filling_dirs::FillingDirs;
 use crate::flags::{AccessMask, Credentials, OpenFlags};
 use crate::mount::{Location, MountOptions, MountTable};
 use crate::name::{Name, PATH_MAX};
@@ -47,6 +48,7 @@ pub struct Caller {
 pub struct Namespace {
     table: MountTable,
     walks: WalkCache,
+    filling: FillingDirs,
 }
 
 /// What [`Namespace::mounts`] lists for each mount.
@@ -88,6 +90,7 @@ impl Namespace {
         Namespace {
             table: MountTable::new(fs, options),
             walks: WalkCache::new(),
+            filling: FillingDirs::default(),
         }
     }
 
@@ -494,6 +497,13 @@ impl Namespace {
     /// The `O_CREAT` half of `open`: finds or creates the last component, following a
     /// symlink there (even a dangling one, whose target is then created, as Linux
     /// does) unless `EXCLUSIVE` or `NOFOLLOW` says otherwise.
+    ///
+    /// A name the backend cannot answer for without waiting is created before it
+    /// is looked up where that is likely to save the lookup: always with
+    /// `EXCLUSIVE` (the create's `EEXIST` is the answer either way, as Linux's NFS
+    /// client has it), and in directories being filled with new files (see
+    /// [`FillingDirs`]). Any failure of that early create falls back to the lookup
+    /// first, so errors come in Linux's order.
     async fn open_or_create(
         &self,
         walker: &mut Walker<'_>,
@@ -512,10 +522,29 @@ impl Namespace {
                         .with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path))))
                 }
             };
+            let unknown = parent.dir.vnode.lookup_now(&name).is_none();
+            if unknown && (exclusive || self.filling.expects_new(&parent.dir)) {
+                match self
+                    .create_file(&parent.dir, caller, &name, mode, exclusive)
+                    .await
+                {
+                    Ok(location) => {
+                        self.filling.learn(&parent.dir, true);
+                        return Ok((location, true));
+                    }
+                    Err(e) if exclusive && e.errno() == Errno::EEXIST => {
+                        return Err(Errno::EEXIST.with(format!("'{name}' (O_EXCL)")));
+                    }
+                    Err(_) => {}
+                }
+            }
             match walker.step(&parent.dir, name.as_bytes()).await {
                 Ok(existing) => {
                     if exclusive {
                         return Err(Errno::EEXIST.with(format!("'{name}' (O_EXCL)")));
+                    }
+                    if unknown {
+                        self.filling.learn(&parent.dir, false);
                     }
                     if existing.vnode.file_type() != FileType::Symlink
                         || flags.contains(OpenFlags::NOFOLLOW)
@@ -526,32 +555,57 @@ impl Namespace {
                     parent = walker.walk_parent(&parent.dir, &target).await?;
                 }
                 Err(e) if e.errno() == Errno::ENOENT => {
-                    parent.dir.mount.check_writable()?;
-                    permission::may_create(&parent.dir, &caller.creds).await?;
-                    let attrs = self
-                        .new_node(&parent.dir, &caller.creds, mode & 0o7777, false)
-                        .await?;
-                    let how = if exclusive {
-                        CreateMode::Exclusive
-                    } else {
-                        CreateMode::Guarded
-                    };
-                    match parent.dir.vnode.create(&name, &attrs, how).await {
-                        Ok(vnode) => {
-                            let location = Location {
-                                mount: parent.dir.mount.clone(),
-                                vnode,
-                            };
+                    match self
+                        .create_file(&parent.dir, caller, &name, mode, exclusive)
+                        .await
+                    {
+                        Ok(location) => {
+                            if unknown {
+                                self.filling.learn(&parent.dir, true);
+                            }
                             return Ok((location, true));
                         }
                         // Lost a race with another creator: look again.
                         Err(e) if e.errno() == Errno::EEXIST && !exclusive => continue,
-                        Err(e) => return Err(e.context_prefix(format_args!("create '{name}'"))),
+                        Err(e) => return Err(e),
                     }
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Creates regular file `name` in `dir` for `open(O_CREAT)`, with permission
+    /// bits `mode` (umask applied), `O_EXCL`'s way when `exclusive`.
+    ///
+    /// Errors: `EROFS`, `EACCES` (as `may_create`), then the backend's create's.
+    async fn create_file(
+        &self,
+        dir: &Location,
+        caller: &Caller,
+        name: &Name,
+        mode: u32,
+        exclusive: bool,
+    ) -> Result<Location> {
+        dir.mount.check_writable()?;
+        permission::may_create(dir, &caller.creds).await?;
+        let attrs = self
+            .new_node(dir, &caller.creds, mode & 0o7777, false)
+            .await?;
+        let how = if exclusive {
+            CreateMode::Exclusive
+        } else {
+            CreateMode::Guarded
+        };
+        let vnode = dir
+            .vnode
+            .create(name, &attrs, how)
+            .await
+            .map_err(|e| e.context_prefix(format_args!("create '{name}'")))?;
+        Ok(Location {
+            mount: dir.mount.clone(),
+            vnode,
+        })
     }
 
     /// The owner and mode of a node created in `dir`: the caller's uid, the caller's

@@ -134,8 +134,11 @@ pub trait Vnode: Any + Send + Sync + 'static {
     async fn parent(&self) -> Result<Arc<dyn Vnode>>;
 
     /// Creates a regular file `name`; `mode` says what the caller asked for (see
-    /// [`CreateMode`]). The namespace calls it only for a name its lookup found
-    /// missing, and looks again when it fails with `EEXIST` without `O_EXCL`.
+    /// [`CreateMode`]). The namespace calls it for a name its lookup found
+    /// missing, or, when [`Vnode::lookup_now`] cannot answer for the name, before
+    /// any lookup (so an existing name must fail with `EEXIST`, never be
+    /// replaced or opened); it looks again when it fails with `EEXIST` without
+    /// `O_EXCL`.
     ///
     /// Errors: `EEXIST`, `ENOENT` (this directory was removed), `ENOSPC`, `EDQUOT`,
     /// `EIO`.

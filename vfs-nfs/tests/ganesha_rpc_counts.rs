@@ -239,3 +239,63 @@ fn many_creates_list_their_directory_at_most_once() {
     std::fs::write(dir.local().join("theirs"), b"abc").unwrap();
     assert_eq!(block_on(ns.stat(&me, "/theirs")).unwrap().size, 3);
 }
+
+#[test]
+fn creates_in_a_directory_being_filled_skip_the_lookup_until_a_name_exists() {
+    let dir = TestDir::new("rpc-filling");
+    std::fs::write(dir.local().join("theirs"), b"abc").unwrap();
+    let (ns, fs) = mount(&dir, LONG_CACHE);
+    let me = ns.root_caller();
+    let flags = OpenFlags::WRONLY | OpenFlags::CREATE;
+    let open = |name: &str| block_on(ns.open(&me, format!("/{name}"), flags, 0o600)).unwrap();
+    block_on(open("first").close()).unwrap();
+
+    // The directory made a new file: the next unknown name is created at once.
+    let (file, spent) = calls(&fs, || open("second"));
+    block_on(file.close()).unwrap();
+    assert_eq!(spent.get(NFSPROC3_CREATE), 1, "{spent}");
+    assert_eq!(
+        spent.total(),
+        1,
+        "open(O_CREAT) of a second new name sent {spent}"
+    );
+    assert_eq!(
+        block_on(ns.stat(&me, "/second")).unwrap().mode & 0o7777,
+        0o600
+    );
+
+    // A name someone else made: the refused create, then the lookup; the file
+    // is opened as it is, not truncated or changed.
+    let (file, spent) = calls(&fs, || open("theirs"));
+    block_on(file.close()).unwrap();
+    assert_eq!(spent.get(NFSPROC3_CREATE), 1, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_LOOKUP), 1, "{spent}");
+    assert_eq!(std::fs::read(dir.local().join("theirs")).unwrap(), b"abc");
+
+    // Having found a name there, the next unknown one is looked up first.
+    std::fs::write(dir.local().join("also-theirs"), b"x").unwrap();
+    let (file, spent) = calls(&fs, || open("also-theirs"));
+    block_on(file.close()).unwrap();
+    assert_eq!(spent.get(NFSPROC3_CREATE), 0, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_LOOKUP), 1, "{spent}");
+}
+
+#[test]
+fn exclusive_create_of_an_unknown_name_sends_no_lookup() {
+    let dir = TestDir::new("rpc-excl-first");
+    std::fs::write(dir.local().join("there"), b"abc").unwrap();
+    let (ns, fs) = mount(&dir, LONG_CACHE);
+    let me = ns.root_caller();
+    let excl = OpenFlags::WRONLY | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
+    let (file, spent) = calls(&fs, || block_on(ns.open(&me, "/new", excl, 0o600)).unwrap());
+    block_on(file.close()).unwrap();
+    assert_eq!(spent.get(NFSPROC3_LOOKUP), 0, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_CREATE), 1, "{spent}");
+
+    // An existing name is refused by the create alone.
+    let (refused, spent) = calls(&fs, || block_on(ns.open(&me, "/there", excl, 0o600)));
+    assert_eq!(refused.unwrap_err().errno(), vfs_core::Errno::EEXIST);
+    assert_eq!(spent.get(NFSPROC3_LOOKUP), 0, "{spent}");
+    assert_eq!(spent.get(NFSPROC3_CREATE), 1, "{spent}");
+    assert_eq!(std::fs::read(dir.local().join("there")).unwrap(), b"abc");
+}
