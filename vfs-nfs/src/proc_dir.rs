@@ -9,7 +9,7 @@
 use crate::attr::{check_fattr, new_node_sattr, specdata_of};
 use crate::error::{check_handle, rejected};
 use crate::lookup_cache::{Child, Found};
-use crate::node::{as_nfs_node, NfsNode};
+use crate::node::{as_nfs_node, DirState, NfsNode};
 use crate::proc_attr::fattr_of;
 use nfs3_types::nfs3::{
     createhow3, createverf3, devicedata3, diropargs3, fattr3, filename3, mknoddata3, nfs_fh3,
@@ -535,18 +535,35 @@ impl NfsNode {
             .await?;
         match reply {
             Nfs3Result::Ok(ok) => {
-                self.absorb_dir_wcc(&ok.dir_wcc, seq);
-                dir.lookup.removed(name);
-                // The file lost a link (and its ctime changed): its cached
-                // attributes are wrong now.
-                if let Some(node) = known.and_then(|c| self.state.existing(&c.fh.data)) {
-                    node.attrs.expire();
-                }
+                self.took_away(dir, name, known, &ok.dir_wcc, seq);
                 Ok(())
             }
             Nfs3Result::Err((status, fail)) => {
                 self.failed_on(&fail.dir_wcc, status, name, seq);
                 Err(self.fail(status, "REMOVE", format_args!("'{name}'")))
+            }
+        }
+    }
+
+    /// Takes in a REMOVE or RMDIR of `name` that succeeded, `known` being its
+    /// lookup-cache entry from before: the directory's WCC data, the name gone
+    /// from `dir`'s cache, and the removed node's cached attributes expired (it
+    /// lost a link and its ctime changed), and a removed directory's entries
+    /// forgotten.
+    fn took_away(
+        &self,
+        dir: &DirState,
+        name: &Name,
+        known: Option<Child>,
+        wcc: &wcc_data,
+        seq: u64,
+    ) {
+        self.absorb_dir_wcc(wcc, seq);
+        dir.lookup.removed(name);
+        if let Some(node) = known.and_then(|c| self.state.existing(&c.fh.data)) {
+            node.attrs.expire();
+            if let Some(gone) = &node.dir {
+                gone.lookup.clear();
             }
         }
     }
@@ -597,14 +614,7 @@ impl NfsNode {
             .await?;
         match reply {
             Nfs3Result::Ok(ok) => {
-                self.absorb_dir_wcc(&ok.dir_wcc, seq);
-                dir.lookup.removed(name);
-                if let Some(node) = known.and_then(|c| self.state.existing(&c.fh.data)) {
-                    node.attrs.expire();
-                    if let Some(gone) = &node.dir {
-                        gone.lookup.clear();
-                    }
-                }
+                self.took_away(dir, name, known, &ok.dir_wcc, seq);
                 Ok(Ok(()))
             }
             Nfs3Result::Err((status, fail)) => {

@@ -17,63 +17,43 @@ pub const STATFS_BLOCK: u32 = 4096;
 ///
 /// Errors: the server's, mapped and naming the server.
 pub async fn fsinfo(client: &NfsClient, root: &nfs_fh3) -> Result<FSINFO3resok> {
-    let reply: FSINFO3res = client
-        .call(
-            NFS_PROGRAM::NFSPROC3_FSINFO,
-            &FSINFO3args {
-                fsroot: root.clone(),
-            },
-        )
-        .await?;
-    match reply {
-        Nfs3Result::Ok(ok) => Ok(ok),
-        Nfs3Result::Err((status, _)) => Err(nfs_error(
-            status,
-            "FSINFO",
-            format_args!("of the export root on {}", client.server()),
-        )),
-    }
+    let args = FSINFO3args {
+        fsroot: root.clone(),
+    };
+    let reply: FSINFO3res = client.call(NFS_PROGRAM::NFSPROC3_FSINFO, &args).await?;
+    about_root(client, "FSINFO", reply)
 }
 
 /// FSSTAT of the file system holding `root`.
 ///
 /// Errors: the server's, mapped and naming the server.
 pub async fn fsstat(client: &NfsClient, root: &nfs_fh3) -> Result<FSSTAT3resok> {
-    let reply: FSSTAT3res = client
-        .call(
-            NFS_PROGRAM::NFSPROC3_FSSTAT,
-            &FSSTAT3args {
-                fsroot: root.clone(),
-            },
-        )
-        .await?;
-    match reply {
-        Nfs3Result::Ok(ok) => Ok(ok),
-        Nfs3Result::Err((status, _)) => Err(nfs_error(
-            status,
-            "FSSTAT",
-            format_args!("of the export root on {}", client.server()),
-        )),
-    }
+    let args = FSSTAT3args {
+        fsroot: root.clone(),
+    };
+    let reply: FSSTAT3res = client.call(NFS_PROGRAM::NFSPROC3_FSSTAT, &args).await?;
+    about_root(client, "FSSTAT", reply)
 }
 
-/// PATHCONF of `object`: the longest name and the most links.
+/// PATHCONF of the export root `root`: the longest name and the most links.
 ///
 /// Errors: the server's, mapped and naming the server.
-pub async fn pathconf(client: &NfsClient, object: &nfs_fh3) -> Result<PATHCONF3resok> {
-    let reply: PATHCONF3res = client
-        .call(
-            NFS_PROGRAM::NFSPROC3_PATHCONF,
-            &PATHCONF3args {
-                object: object.clone(),
-            },
-        )
-        .await?;
+pub async fn pathconf(client: &NfsClient, root: &nfs_fh3) -> Result<PATHCONF3resok> {
+    let args = PATHCONF3args {
+        object: root.clone(),
+    };
+    let reply: PATHCONF3res = client.call(NFS_PROGRAM::NFSPROC3_PATHCONF, &args).await?;
+    about_root(client, "PATHCONF", reply)
+}
+
+/// The success part of `reply`, to a call named `name` about the export root,
+/// or its error mapped and naming the server.
+fn about_root<T, F>(client: &NfsClient, name: &str, reply: Nfs3Result<T, F>) -> Result<T> {
     match reply {
         Nfs3Result::Ok(ok) => Ok(ok),
         Nfs3Result::Err((status, _)) => Err(nfs_error(
             status,
-            "PATHCONF",
+            name,
             format_args!("of the export root on {}", client.server()),
         )),
     }
