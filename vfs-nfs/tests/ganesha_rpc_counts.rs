@@ -271,6 +271,14 @@ fn creates_in_a_directory_being_filled_skip_the_lookup_until_a_name_exists() {
     assert_eq!(spent.get(NFSPROC3_CREATE), 1, "{spent}");
     assert_eq!(spent.get(NFSPROC3_LOOKUP), 1, "{spent}");
     assert_eq!(std::fs::read(dir.local().join("theirs")).unwrap(), b"abc");
+    let local_mode = std::fs::metadata(dir.local().join("theirs"))
+        .unwrap()
+        .permissions();
+    assert_ne!(
+        std::os::unix::fs::PermissionsExt::mode(&local_mode) & 0o7777,
+        0o600,
+        "the open's mode applies only to a file it creates"
+    );
 
     // Having found a name there, the next unknown one is looked up first.
     std::fs::write(dir.local().join("also-theirs"), b"x").unwrap();
