@@ -522,7 +522,8 @@ impl Namespace {
                         .with(format!("'{}' (O_CREAT)", String::from_utf8_lossy(path))))
                 }
             };
-            let unknown = parent.dir.vnode.lookup_now(&name).is_none();
+            let answered = walker.step_now(&parent.dir, name.as_bytes());
+            let unknown = answered.is_none();
             if unknown && (exclusive || self.filling.expects_new(&parent.dir)) {
                 match self
                     .create_file(&parent.dir, caller, &name, mode, exclusive)
@@ -538,7 +539,11 @@ impl Namespace {
                     Err(_) => {}
                 }
             }
-            match walker.step(&parent.dir, name.as_bytes()).await {
+            let stepped = match answered {
+                Some(stepped) => stepped,
+                None => walker.step(&parent.dir, name.as_bytes()).await,
+            };
+            match stepped {
                 Ok(existing) => {
                     if exclusive {
                         return Err(Errno::EEXIST.with(format!("'{name}' (O_EXCL)")));

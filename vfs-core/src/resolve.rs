@@ -7,7 +7,7 @@
 
 use crate::attr::FileType;
 use crate::errno::{Errno, Error, Result};
-use crate::fetch::{drive, now_try, Fetch};
+use crate::fetch::{drive, now, now_try, Fetch};
 use crate::flags::Credentials;
 use crate::mount::{Location, Mount, MountTable};
 use crate::name::{Name, PATH_MAX};
@@ -349,6 +349,12 @@ impl<'a> Walker<'a> {
     /// mounted on the result.
     pub async fn step(&self, dir: &Location, component: &[u8]) -> Result<Location> {
         drive(|fetch| self.step_with(fetch, dir, component)).await
+    }
+
+    /// [`Walker::step`] when the backend answers without waiting; `None` when it
+    /// would have to wait.
+    pub fn step_now(&self, dir: &Location, component: &[u8]) -> Option<Result<Location>> {
+        now(|fetch| self.step_with(fetch, dir, component))
     }
 
     fn step_with(
