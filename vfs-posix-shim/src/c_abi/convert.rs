@@ -1,7 +1,8 @@
-//! C values to the shim's and back: open flags, `struct stat`/`statvfs`/`dirent`,
-//! times, `whence`, record locks and mount flags.
+//! C values to the shim's and back: open flags, `struct stat`/`statvfs`/`dirent`
+//! (read from the node's attributes and its file system), times, `whence`, record
+//! locks and mount flags.
 
-use crate::blocking::{wait, Blocking};
+use crate::blocking::wait;
 use crate::file_calls::Whence;
 use crate::lock_calls::{LockType, RecordLock};
 use crate::ofd::DirEnt;
@@ -83,17 +84,6 @@ pub(super) fn status_bits(status: OpenFlags) -> c_int {
 
 // ---------------------------------------------------------------------------------
 // Results to C
-
-/// The node `path` names, for the calls that need its mount as well as its
-/// attributes (`st_dev`, `f_flag`): resolved once, as `Namespace::stat` does.
-pub(super) fn resolve(posix: &Blocking<'_>, path: &[u8], follow: bool) -> Result<Location> {
-    wait(posix.namespace().resolve(&posix.caller(), path, follow))
-}
-
-/// The node open as `fd`.
-pub(super) fn location_of(posix: &Blocking<'_>, fd: c_int) -> Result<Location> {
-    Ok(posix.description(fd)?.handle.location().clone())
-}
 
 /// A value of one of libc's plain-integer structs with every field (and any private
 /// padding field) zero, to fill in field by field.

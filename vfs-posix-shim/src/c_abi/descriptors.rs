@@ -2,11 +2,11 @@
 //! `vfs_fcntl_*`, `vfs_flock`, ...
 
 use super::convert::{
-    flags_of, location_of, open_flags_of, record_lock_of, stat_location, status_bits,
-    statvfs_location, store_lock, time_changes, whence_of,
+    flags_of, open_flags_of, record_lock_of, stat_location, status_bits, statvfs_location,
+    store_lock, time_changes, whence_of,
 };
 use super::{
-    c_path, check_offset, check_open, id_change, in_bytes, iovecs, out_bytes, read_in,
+    c_path, check_offset, check_open, id_change, in_bytes, iovecs, location_of, out_bytes, read_in,
     with_context, write_out,
 };
 use crate::lock_calls::FlockOp;

@@ -31,14 +31,14 @@ mod tests;
 
 pub use convert::open_flags_of;
 
-use crate::blocking::Blocking;
+use crate::blocking::{wait, Blocking};
 use crate::process::{Process, Vfs};
 use libc::{c_char, c_int, c_void, mode_t, off_t, size_t, ssize_t};
 use std::ffi::CStr;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::OnceLock;
-use vfs_core::{Errno, Result};
+use vfs_core::{Errno, Location, Result};
 
 // ---------------------------------------------------------------------------------
 // The process-wide context
@@ -66,6 +66,33 @@ fn context_with_root(url: &str) -> Result<&'static Context> {
         process: Vfs::from_url(url)?.process(),
     };
     Ok(CONTEXT.get_or_init(|| created))
+}
+
+/// Creates the process context with the file system `root_url` names as its root
+/// (`"ram://"`, `"nfs://server/export"`, ...). Without it, the first call creates
+/// the context with an empty `ram://` root.
+///
+/// Returns 0 when the context now has this root (calling it again with the same URL
+/// is fine), else -1 with `errno`: `EFAULT` (NULL), `EINVAL` (not UTF-8, or a
+/// malformed URL), `ENODEV` (unknown scheme), `EBUSY` (the context exists with
+/// another root), or what mounting the file system fails with.
+///
+/// # Safety
+/// `root_url` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn vfs_init(root_url: *const c_char) -> c_int {
+    guarded(|| {
+        let url = std::str::from_utf8(c_path(root_url)?)
+            .map_err(|_| Errno::EINVAL.with("root URL is not UTF-8"))?;
+        let context = context_with_root(url)?;
+        if context.root_url != url {
+            return Err(Errno::EBUSY.with(format!(
+                "already initialised with root {}",
+                context.root_url
+            )));
+        }
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -267,32 +294,13 @@ fn id_change(id: u32) -> Option<u32> {
     (id != u32::MAX).then_some(id)
 }
 
-// ---------------------------------------------------------------------------------
-// The context
+/// The node `path` names, for the calls that need its mount as well as its
+/// attributes (`st_dev`, `f_flag`): resolved once, as `Namespace::stat` does.
+fn resolve(posix: &Blocking<'_>, path: &[u8], follow: bool) -> Result<Location> {
+    wait(posix.namespace().resolve(&posix.caller(), path, follow))
+}
 
-/// Creates the process context with the file system `root_url` names as its root
-/// (`"ram://"`, `"nfs://server/export"`, ...). Without it, the first call creates
-/// the context with an empty `ram://` root.
-///
-/// Returns 0 when the context now has this root (calling it again with the same URL
-/// is fine), else -1 with `errno`: `EFAULT` (NULL), `EINVAL` (not UTF-8, or a
-/// malformed URL), `ENODEV` (unknown scheme), `EBUSY` (the context exists with
-/// another root), or what mounting the file system fails with.
-///
-/// # Safety
-/// `root_url` is NULL or a NUL-terminated string.
-#[no_mangle]
-pub unsafe extern "C" fn vfs_init(root_url: *const c_char) -> c_int {
-    guarded(|| {
-        let url = std::str::from_utf8(c_path(root_url)?)
-            .map_err(|_| Errno::EINVAL.with("root URL is not UTF-8"))?;
-        let context = context_with_root(url)?;
-        if context.root_url != url {
-            return Err(Errno::EBUSY.with(format!(
-                "already initialised with root {}",
-                context.root_url
-            )));
-        }
-        Ok(())
-    })
+/// The node open as `fd`.
+fn location_of(posix: &Blocking<'_>, fd: c_int) -> Result<Location> {
+    Ok(posix.description(fd)?.handle.location().clone())
 }

@@ -1,7 +1,7 @@
 //! The calls on paths: `vfs_stat`, `vfs_mkdir`, `vfs_rename`, `vfs_utimensat`, ...
 
-use super::convert::{location_of, resolve, stat_location, statvfs_location, time_changes};
-use super::{c_path, id_change, out_bytes, with_context, write_out};
+use super::convert::{stat_location, statvfs_location, time_changes};
+use super::{c_path, id_change, location_of, out_bytes, resolve, with_context, write_out};
 use crate::blocking::wait;
 use libc::{c_char, c_int, gid_t, mode_t, size_t, ssize_t, uid_t};
 use vfs_core::{AccessMask, Caller, Errno, SetAttr};
