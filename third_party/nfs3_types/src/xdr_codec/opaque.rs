@@ -90,16 +90,16 @@ impl Unpack for Opaque<'static> {
         let (len, mut bytes_read) = u32::unpack(input)?;
         let len = len as usize;
 
-        // vfs patch: read what the input holds instead of allocating the declared
-        // length first, so a hostile length (up to 4 GiB) costs no memory.
-        let mut buf = Vec::new();
-        input
-            .by_ref()
-            .take(len as u64)
-            .read_to_end(&mut buf)
-            .map_err(Error::Io)?;
-        if buf.len() != len {
-            return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        // vfs patch: grow with the bytes read, a chunk at a time, instead of
+        // allocating the declared length first, so a hostile length (up to 4 GiB)
+        // costs memory in proportion to what the input holds. An opaque of up to a
+        // chunk (every name and handle) is one exact allocation and one read.
+        const CHUNK: usize = 64 * 1024;
+        let mut buf = Vec::with_capacity(len.min(CHUNK));
+        while buf.len() < len {
+            let start = buf.len();
+            buf.resize(start + (len - start).min(CHUNK), 0);
+            input.read_exact(&mut buf[start..]).map_err(Error::Io)?;
         }
         bytes_read += len;
 
