@@ -1,6 +1,8 @@
 //! The XDR decoding of variable-length items (the vendored `nfs3_types`, patched in
 //! third_party/nfs3_types): a reply decodes the lengths it declares exactly, and a
 //! declared length the reply does not hold fails without being allocated first.
+//! These check the decoder alone, chunk boundaries included; the whole client
+//! meeting such a reply from a server is vfs-torture/tests/declared_lengths.rs.
 //!
 //! This binary counts its allocations with its own global allocator, which records
 //! the largest single request made on the current thread.
